@@ -1,0 +1,37 @@
+#pragma once
+// gmock matchers for Status and Result<T>: EXPECT_THAT(s, IsOk()), StatusIs(Code::kNotFound),
+// StatusIs(Code::kDataLoss, HasSubstr("inventory.img")).
+
+#include <gmock/gmock.h>
+
+#include "src/base/status.h"
+
+namespace crh {
+
+template <typename T>
+const Status& GetStatus(const Result<T>& r) {
+  return r.status();
+}
+inline const Status& GetStatus(const Status& s) { return s; }
+
+MATCHER(IsOk, "is OK") {
+  const Status& s = ::crh::GetStatus(arg);
+  if (!s.ok()) *result_listener << "which is " << s.ToString();
+  return s.ok();
+}
+
+MATCHER_P(StatusIs, code, "has code " + std::string(::crh::CodeName(code))) {
+  const Status& s = ::crh::GetStatus(arg);
+  *result_listener << "which is " << s.ToString();
+  return s.code() == code;
+}
+
+MATCHER_P2(StatusIs, code, message_matcher,
+           "has code " + std::string(::crh::CodeName(code)) + " and a matching message") {
+  const Status& s = ::crh::GetStatus(arg);
+  *result_listener << "which is " << s.ToString();
+  return s.code() == code &&
+         ::testing::ExplainMatchResult(message_matcher, s.message(), result_listener);
+}
+
+}  // namespace crh
