@@ -1,0 +1,155 @@
+#include "src/engine/container.h"
+
+#include <nlohmann/json.hpp>
+
+namespace crh {
+
+using json = nlohmann::json;
+
+namespace {
+constexpr std::string_view kStateNames[kNumStates] = {"configured", "created", "running",
+                                                      "paused",     "stopped", "exited",
+                                                      "removed"};
+}  // namespace
+
+std::string_view StateName(ContainerState s) { return kStateNames[static_cast<int>(s)]; }
+
+Result<ContainerState> StateFromName(std::string_view name) {
+  for (int i = 0; i < kNumStates; ++i) {
+    if (kStateNames[i] == name) return static_cast<ContainerState>(i);
+  }
+  return InvalidArgument("unknown container state \"" + std::string(name) + "\"");
+}
+
+std::string_view PendingOpName(PendingOp op) {
+  switch (op) {
+    case PendingOp::kNone: return "";
+    case PendingOp::kCheckpoint: return "checkpoint";
+    case PendingOp::kRestore: return "restore";
+  }
+  return "";
+}
+
+Status ValidateIdentifier(std::string_view value, std::string_view what) {
+  const std::string w(what);
+  if (value.empty()) return InvalidArgument("container " + w + " is empty");
+  std::string shown;
+  for (char c : value.substr(0, 80)) {
+    shown += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  }
+  if (value.size() > 64) {
+    return InvalidArgument("container " + w + " \"" + shown + "...\" is " +
+                           std::to_string(value.size()) + " characters long; at most 64 allowed");
+  }
+  for (char c : value) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) {
+      return InvalidArgument("container " + w + " \"" + shown +
+                             "\" contains a character other than letters, digits, '_', '.', '-'");
+    }
+  }
+  const char first = value.front();
+  if (first == '.' || first == '-' || first == '_') {
+    return InvalidArgument("container " + w + " \"" + shown +
+                           "\" must start with a letter or digit");
+  }
+  if (value.find("..") != std::string_view::npos) {
+    return InvalidArgument("container " + w + " \"" + shown + "\" contains \"..\"");
+  }
+  return Status::Ok();
+}
+
+std::string Container::ToJson() const {
+  json j{
+      {"id", id},
+      {"name", name},
+      {"bundle", bundle},
+      {"requested_ip", requested_ip},
+      {"state", StateName(state)},
+      {"pid", pid},
+      {"netns_path", netns_path},
+      {"checkpointed", checkpointed},
+      {"restored", restored},
+      {"pending", PendingOpName(pending)},
+      {"created_at_ms", created_at_ms},
+      {"started_at_ms", started_at_ms},
+      {"checkpointed_at_ms", checkpointed_at_ms},
+      {"restored_at_ms", restored_at_ms},
+  };
+  j["network_status"] = has_network_status ? json::parse(network_status.ToJson()) : json(nullptr);
+  return j.dump(2) + "\n";
+}
+
+Result<Container> Container::FromJson(const std::string& text, const std::string& source) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return DataLoss("container record " + source + " is not a JSON object (truncated or corrupt)");
+  }
+  auto bad = [&](const std::string& field, const std::string& expected) {
+    return DataLoss("container record " + source + ": field \"" + field + "\": expected " +
+                    expected);
+  };
+  Container c;
+  auto str = [&](const char* key, std::string& out, bool required) -> Status {
+    auto it = j.find(key);
+    if (it == j.end()) return required ? bad(key, "a string (missing)") : Status::Ok();
+    if (!it->is_string()) return bad(key, "a string");
+    out = it->get<std::string>();
+    return Status::Ok();
+  };
+  auto num = [&](const char* key, int64_t& out) -> Status {
+    auto it = j.find(key);
+    if (it == j.end()) return Status::Ok();
+    if (!it->is_number_integer()) return bad(key, "an integer");
+    out = it->get<int64_t>();
+    return Status::Ok();
+  };
+  auto boolean = [&](const char* key, bool& out) -> Status {
+    auto it = j.find(key);
+    if (it == j.end()) return Status::Ok();
+    if (!it->is_boolean()) return bad(key, "true or false");
+    out = it->get<bool>();
+    return Status::Ok();
+  };
+  CRH_RETURN_IF_ERROR(str("id", c.id, true));
+  CRH_RETURN_IF_ERROR(str("name", c.name, true));
+  if (!ValidateIdentifier(c.id, "ID").ok()) return bad("id", "a valid container ID");
+  if (!ValidateIdentifier(c.name, "name").ok()) return bad("name", "a valid container name");
+  CRH_RETURN_IF_ERROR(str("bundle", c.bundle, false));
+  CRH_RETURN_IF_ERROR(str("requested_ip", c.requested_ip, false));
+  CRH_RETURN_IF_ERROR(str("netns_path", c.netns_path, false));
+  std::string state, pending;
+  CRH_RETURN_IF_ERROR(str("state", state, true));
+  auto st = StateFromName(state);
+  if (!st.ok() || *st == ContainerState::kRemoved) {
+    return bad("state", "one of configured, created, running, paused, stopped, exited");
+  }
+  c.state = *st;
+  CRH_RETURN_IF_ERROR(str("pending", pending, false));
+  if (pending == "checkpoint") {
+    c.pending = PendingOp::kCheckpoint;
+  } else if (pending == "restore") {
+    c.pending = PendingOp::kRestore;
+  } else if (!pending.empty()) {
+    return bad("pending", "\"\", \"checkpoint\" or \"restore\"");
+  }
+  int64_t pid = 0;
+  CRH_RETURN_IF_ERROR(num("pid", pid));
+  c.pid = static_cast<int>(pid);
+  CRH_RETURN_IF_ERROR(boolean("checkpointed", c.checkpointed));
+  CRH_RETURN_IF_ERROR(boolean("restored", c.restored));
+  CRH_RETURN_IF_ERROR(num("created_at_ms", c.created_at_ms));
+  CRH_RETURN_IF_ERROR(num("started_at_ms", c.started_at_ms));
+  CRH_RETURN_IF_ERROR(num("checkpointed_at_ms", c.checkpointed_at_ms));
+  CRH_RETURN_IF_ERROR(num("restored_at_ms", c.restored_at_ms));
+  if (auto it = j.find("network_status"); it != j.end() && !it->is_null()) {
+    auto ns = NetworkStatus::FromJson(it->dump());
+    if (!ns.ok()) return bad("network_status", "a CNI result (" + ns.status().message() + ")");
+    c.has_network_status = true;
+    c.network_status = std::move(ns).value();
+  }
+  return c;
+}
+
+}  // namespace crh

@@ -1,0 +1,734 @@
+#include "src/engine/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "src/base/probe.h"
+
+namespace crh {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::shared_ptr<spdlog::logger> Log() {
+  static std::shared_ptr<spdlog::logger> log = [] {
+    if (auto l = spdlog::get("engine")) return l;
+    auto l = spdlog::default_logger()->clone("engine");
+    spdlog::register_logger(l);
+    return l;
+  }();
+  return log;
+}
+
+std::string Who(const Container& c) { return "container " + c.name + " (" + c.id.substr(0, 12) + ")"; }
+
+// Files the seed's cleanup removes after a checkpoint unless --keep.
+const std::vector<std::string> kCheckpointWorkFiles = {"dump.log", "stats-dump"};
+// ... and after a restore.
+const std::vector<std::string> kRestoreWorkFiles = {"restore.log", "dump.log", "stats-dump",
+                                                    "stats-restore", "network.status"};
+
+Status FirstError(Status a, const Status& b) { return a.ok() ? b : a; }
+
+}  // namespace
+
+struct Engine::Locked {
+  FileLockPtr lock;
+  Container c;
+};
+
+Engine::Engine(EngineDeps deps) : deps_(std::move(deps)) {
+  if (!deps_.clock) deps_.clock = std::make_shared<SystemClock>();
+  if (!deps_.random) deps_.random = std::make_shared<SimRandom>(0);
+}
+
+std::string Engine::ContainerDir(const std::string& id) const {
+  return JoinPath(JoinPath(deps_.root, "containers"), id);
+}
+std::string Engine::CheckpointDir(const std::string& id) const {
+  return JoinPath(ContainerDir(id), "checkpoint");
+}
+std::string Engine::NetnsName(const std::string& id) const { return "crh-" + id.substr(0, 12); }
+
+bool Engine::HasCompleteCheckpoint(const Container& c) {
+  return deps_.fs->Exists(JoinPath(CheckpointDir(c.id), "inventory.img"));
+}
+
+void Engine::Warn(std::string message) {
+  Log()->warn("{}", message);
+  warnings_.push_back(std::move(message));
+}
+
+Status Engine::Crash(std::string_view step) {
+  if (!deps_.crash_hook) return Status::Ok();
+  return deps_.crash_hook(step);
+}
+
+Result<Container> Engine::Load(const std::string& id) {
+  const std::string path = JoinPath(ContainerDir(id), "container.json");
+  auto text = deps_.fs->Read(path);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return NotFound("no container with ID " + id);
+    return text.status().WithContext("reading container record " + path);
+  }
+  return Container::FromJson(*text, path);
+}
+
+Status Engine::Save(const Container& c) {
+  const std::string path = JoinPath(ContainerDir(c.id), "container.json");
+  Status s = deps_.fs->WriteAtomic(path, c.ToJson());
+  return s.WithContext("saving the record of " + Who(c) + " to " + path);
+}
+
+Result<std::string> Engine::ResolveId(const std::string& name_or_id) {
+  if (name_or_id.empty()) return InvalidArgument("no container name or ID given");
+  // An exact ID first: one stat, no scan.
+  if (ValidateIdentifier(name_or_id, "ID").ok() &&
+      deps_.fs->Exists(JoinPath(ContainerDir(name_or_id), "container.json"))) {
+    return name_or_id;
+  }
+  auto all = List();
+  if (!all.ok()) return all.status();
+  std::vector<std::string> prefix_matches;
+  for (const auto& c : *all) {
+    if (c.name == name_or_id) return c.id;
+    if (c.id.rfind(name_or_id, 0) == 0) prefix_matches.push_back(c.id);
+  }
+  if (prefix_matches.size() == 1) return prefix_matches[0];
+  if (prefix_matches.size() > 1) {
+    return InvalidArgument("\"" + name_or_id + "\" matches " +
+                           std::to_string(prefix_matches.size()) +
+                           " container IDs; give more of the ID or the name");
+  }
+  return NotFound("no container named or with ID \"" + name_or_id +
+                  "\" (crh ps lists the containers)");
+}
+
+Result<Engine::Locked> Engine::LockAndLoad(const std::string& name_or_id) {
+  warnings_.clear();
+  CRH_ASSIGN_OR_RETURN(std::string id, ResolveId(name_or_id));
+  CRH_RETURN_IF_ERROR(deps_.fs->MkdirAll(JoinPath(deps_.root, "locks")));
+  auto lock = deps_.fs->Lock(JoinPath(JoinPath(deps_.root, "locks"), id + ".lock"));
+  if (!lock.ok()) return lock.status().WithContext("locking container " + name_or_id);
+  // Load under the lock: another process may have changed (or removed) it meanwhile.
+  CRH_ASSIGN_OR_RETURN(Container c, Load(id));
+  return Locked{std::move(lock).value(), std::move(c)};
+}
+
+Result<std::vector<Container>> Engine::List() {
+  const std::string dir = JoinPath(deps_.root, "containers");
+  std::vector<Container> out;
+  if (!deps_.fs->Exists(dir)) return out;
+  CRH_ASSIGN_OR_RETURN(auto ids, deps_.fs->List(dir));
+  for (const auto& id : ids) {
+    auto c = Load(id);
+    if (c.ok()) {
+      out.push_back(std::move(c).value());
+    } else if (c.status().code() != Code::kNotFound) {
+      // A corrupt record must not hide the others; say which one it is.
+      Log()->error("{}", c.status().ToString());
+    }
+  }
+  return out;
+}
+
+Result<Container> Engine::Inspect(const std::string& name_or_id) {
+  CRH_ASSIGN_OR_RETURN(std::string id, ResolveId(name_or_id));
+  return Load(id);
+}
+
+Result<Container> Engine::Define(const DefineSpec& spec) {
+  warnings_.clear();
+  CRH_RETURN_IF_ERROR(ValidateIdentifier(spec.name, "name"));
+  std::string id = spec.id;
+  if (id.empty()) {
+    char buf[17];
+    std::string hex;
+    for (int i = 0; i < 2; ++i) {
+      std::snprintf(buf, sizeof buf, "%016llx",
+                    static_cast<unsigned long long>(deps_.random->Next()));
+      hex += buf;
+    }
+    id = hex;
+  }
+  CRH_RETURN_IF_ERROR(ValidateIdentifier(id, "ID"));
+  if (spec.bundle.empty() || spec.bundle.front() != '/') {
+    return InvalidArgument("bundle path \"" + spec.bundle + "\" for container " + spec.name +
+                           " must be absolute");
+  }
+  if (!deps_.fs->Exists(JoinPath(spec.bundle, "config.json"))) {
+    return InvalidArgument("bundle " + spec.bundle + " for container " + spec.name +
+                           " has no config.json (make one with `crh bundle DIR -- CMD...`)");
+  }
+  CRH_RETURN_IF_ERROR(deps_.fs->MkdirAll(JoinPath(deps_.root, "locks")));
+  // Names are unique: hold a root-wide lock while checking and claiming one.
+  CRH_ASSIGN_OR_RETURN(auto names_lock,
+                       deps_.fs->Lock(JoinPath(JoinPath(deps_.root, "locks"), "names.lock")));
+  CRH_ASSIGN_OR_RETURN(auto all, List());
+  for (const auto& other : all) {
+    if (other.name == spec.name) {
+      return AlreadyExists("a container named " + spec.name + " exists already (ID " +
+                           other.id.substr(0, 12) + "); pick another name or remove it");
+    }
+    if (other.id == id) return AlreadyExists("container ID " + id + " is taken");
+  }
+  Container c;
+  c.id = id;
+  c.name = spec.name;
+  c.bundle = spec.bundle;
+  c.requested_ip = spec.static_ip;
+  c.state = ContainerState::kConfigured;
+  c.created_at_ms = deps_.clock->NowMs();
+  CRH_RETURN_IF_ERROR(deps_.fs->MkdirAll(ContainerDir(id)));
+  CRH_RETURN_IF_ERROR(Save(c));
+  Log()->info("defined {}", Who(c));
+  return c;
+}
+
+Status Engine::WriteRuntimeBundle(const Container& c) {
+  const std::string src = JoinPath(c.bundle, "config.json");
+  CRH_ASSIGN_OR_RETURN(std::string text, deps_.fs->Read(src));
+  json spec = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (spec.is_discarded() || !spec.is_object()) {
+    return InvalidArgument(src + " is not a JSON object; fix the bundle of " + Who(c));
+  }
+  // The runtime bundle lives in the container dir, so the rootfs must be named absolutely.
+  if (spec.contains("root") && spec["root"].is_object() && spec["root"].contains("path") &&
+      spec["root"]["path"].is_string()) {
+    std::string root = spec["root"]["path"].get<std::string>();
+    if (!root.empty() && root.front() != '/') spec["root"]["path"] = JoinPath(c.bundle, root);
+  } else {
+    return InvalidArgument(src + ": field root.path: expected a string");
+  }
+  json& linux_ = spec["linux"];
+  if (!linux_.is_object()) linux_ = json::object();
+  json& nss = linux_["namespaces"];
+  if (!nss.is_array()) nss = json::array();
+  bool found = false;
+  for (auto& ns : nss) {
+    if (ns.is_object() && ns.value("type", "") == "network") {
+      found = true;
+      if (c.netns_path.empty()) {
+        ns.erase("path");
+      } else {
+        ns["path"] = c.netns_path;
+      }
+    }
+  }
+  if (!found) {
+    json ns{{"type", "network"}};
+    if (!c.netns_path.empty()) ns["path"] = c.netns_path;
+    nss.push_back(ns);
+  }
+  return deps_.fs->WriteAtomic(JoinPath(ContainerDir(c.id), "config.json"), spec.dump(2));
+}
+
+Status Engine::SetUpNetwork(Container& c, const std::string& static_ip) {
+  // Persist the netns path before creating it: a crash after this point leaves a record that
+  // names what Sync must tear down.
+  c.netns_path = "/run/netns/" + NetnsName(c.id);
+  CRH_RETURN_IF_ERROR(Save(c));
+  auto ns = deps_.network->CreateNetns(NetnsName(c.id));
+  if (!ns.ok() && ns.status().code() == Code::kAlreadyExists) {
+    // Left over from an interrupted operation on this same container: it is ours to reuse.
+    CRH_PROBE("network.stale_netns_replaced");
+    deps_.network->Teardown(c.id, c.netns_path).IgnoreError();  // best effort; DEL is idempotent
+    deps_.network->DeleteNetns(c.netns_path).IgnoreError();      // retried by CreateNetns below
+    ns = deps_.network->CreateNetns(NetnsName(c.id));
+  }
+  if (!ns.ok()) {
+    c.netns_path.clear();
+    Save(c).IgnoreError();  // the operation's error below is the news
+    return ns.status().WithContext("creating the network namespace of " + Who(c));
+  }
+  c.netns_path = *ns;
+  std::string asked = static_ip;
+  auto st = deps_.network->Setup(c.id, c.netns_path, NetworkRequest{.static_ip = asked});
+  if (!st.ok() && !asked.empty() && st.status().code() == Code::kAlreadyExists &&
+      c.pending == PendingOp::kRestore) {
+    Warn("the saved IP " + static_ip + " of " + Who(c) +
+         " is held by another container; restoring with a new IP (" + st.status().message() +
+         ")");
+    CRH_PROBE("restore.saved_ip_taken");
+    asked.clear();
+    st = deps_.network->Setup(c.id, c.netns_path, NetworkRequest{});
+  }
+  if (st.ok() && !asked.empty() && st->PrimaryIp() != asked) {
+    // A network that hands out another address than the one asked for would break established
+    // TCP connections after restore; refuse rather than restore somewhere else silently.
+    Status wrong = Unavailable("the network gave " + Who(c) + " the address " + st->PrimaryIp() +
+                               " instead of the requested " + asked);
+    CRH_PROBE("network.wrong_ip_refused");
+    deps_.network->Teardown(c.id, c.netns_path).IgnoreError();  // reported via `wrong`
+    st = wrong;
+  }
+  if (!st.ok()) {
+    Status del = deps_.network->DeleteNetns(c.netns_path);
+    if (del.ok() || del.code() == Code::kNotFound) c.netns_path.clear();
+    Save(c).IgnoreError();  // the setup error is the news
+    return st.status().WithContext("attaching " + Who(c) + " to the network");
+  }
+  c.has_network_status = true;
+  c.network_status = std::move(st).value();
+  return Status::Ok();
+}
+
+Status Engine::TearDownNetwork(Container& c) {
+  Status first;
+  if (!c.netns_path.empty() || c.has_network_status) {
+    Status del = deps_.network->Teardown(c.id, c.netns_path);
+    if (del.ok()) {
+      c.has_network_status = false;
+      c.network_status = NetworkStatus{};
+    } else {
+      first = del.WithContext("releasing the network of " + Who(c));
+    }
+  }
+  if (!c.netns_path.empty()) {
+    Status ns = deps_.network->DeleteNetns(c.netns_path);
+    if (ns.ok() || ns.code() == Code::kNotFound) {
+      c.netns_path.clear();
+    } else {
+      first = FirstError(first, ns.WithContext("deleting the network namespace of " + Who(c)));
+    }
+  }
+  return first;
+}
+
+Status Engine::RemoveFiles(const std::string& dir, const std::vector<std::string>& names) {
+  Status first;
+  for (const auto& n : names) {
+    const std::string p = JoinPath(dir, n);
+    Status s = deps_.fs->IsDirectory(p) ? deps_.fs->RemoveAll(p) : deps_.fs->Remove(p);
+    if (!s.ok() && s.code() != Code::kNotFound) first = FirstError(first, s);
+  }
+  return first;
+}
+
+Result<Container> Engine::Create(const std::string& name_or_id) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kCreate));
+  if (c.state == ContainerState::kStopped) {
+    // Still known to the runtime and attached: clean up before creating it again.
+    Status d = deps_.runtime->Delete(c.id, /*force=*/true);
+    if (!d.ok() && d.code() != Code::kNotFound) return d.WithContext("cleaning up " + Who(c));
+    CRH_RETURN_IF_ERROR(TearDownNetwork(c));
+    c.state = ContainerState::kExited;
+    c.pid = 0;
+    CRH_RETURN_IF_ERROR(Save(c));
+  }
+  const ContainerState before = c.state;
+  CRH_RETURN_IF_ERROR(SetUpNetwork(c, c.requested_ip));
+  Status s = WriteRuntimeBundle(c);
+  if (s.ok()) {
+    s = deps_.runtime->Create(
+        c.id, CreateOptions{.bundle = ContainerDir(c.id),
+                            .stdio_log = JoinPath(ContainerDir(c.id), "ctr.log")});
+  }
+  if (!s.ok()) {
+    CRH_PROBE("create.rollback");
+    Status t = TearDownNetwork(c);
+    c.state = before;
+    Save(c).IgnoreError();  // the create error is the news; Sync repairs a stale record
+    return t.ok() ? s.WithContext("creating " + Who(c))
+                  : s.WithContext("creating " + Who(c) + " (and then: " + t.message() + ")");
+  }
+  c.state = ContainerState::kCreated;
+  c.checkpointed = false;
+  c.restored = false;
+  CRH_RETURN_IF_ERROR(Save(c));
+  Log()->info("created {}", Who(c));
+  return c;
+}
+
+Result<Container> Engine::Start(const std::string& name_or_id) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kStart));
+  CRH_RETURN_IF_ERROR(deps_.runtime->Start(c.id).WithContext("starting " + Who(c)));
+  auto st = deps_.runtime->State(c.id);
+  c.state = ContainerState::kRunning;
+  c.pid = st.ok() ? st->pid : 0;
+  c.started_at_ms = deps_.clock->NowMs();
+  CRH_RETURN_IF_ERROR(Save(c));
+  return c;
+}
+
+Result<Container> Engine::Run(const DefineSpec& spec) {
+  CRH_ASSIGN_OR_RETURN(Container c, Define(spec));
+  CRH_RETURN_IF_ERROR(Create(c.id).status());
+  return Start(c.id);
+}
+
+Result<Container> Engine::Stop(const std::string& name_or_id, int64_t timeout_ms) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kStop));
+  auto gone_or_stopped = [&]() {
+    auto st = deps_.runtime->State(c.id);
+    return !st.ok() || st->status == RuntimeStatus::kStopped;
+  };
+  if (c.state == ContainerState::kPaused) {
+    // A frozen process cannot act on SIGTERM; thaw it so it can exit cleanly.
+    CRH_RETURN_IF_ERROR(deps_.runtime->Resume(c.id).WithContext("unpausing " + Who(c)));
+  }
+  if (c.state == ContainerState::kRunning || c.state == ContainerState::kPaused) {
+    Status k = deps_.runtime->Kill(c.id, 15);
+    if (!k.ok() && k.code() != Code::kNotFound && k.code() != Code::kFailedPrecondition) {
+      return k.WithContext("stopping " + Who(c));
+    }
+    int64_t waited = 0;
+    while (!gone_or_stopped() && waited < timeout_ms) {
+      deps_.clock->SleepMs(deps_.stop_poll_ms);
+      waited += deps_.stop_poll_ms;
+    }
+    if (!gone_or_stopped()) {
+      CRH_PROBE("stop.escalated_to_sigkill");
+      Status k9 = deps_.runtime->Kill(c.id, 9);
+      if (!k9.ok() && k9.code() != Code::kNotFound && k9.code() != Code::kFailedPrecondition) {
+        return k9.WithContext("killing " + Who(c));
+      }
+      for (int i = 0; i < 50 && !gone_or_stopped(); ++i) deps_.clock->SleepMs(deps_.stop_poll_ms);
+    }
+  }
+  Status d = deps_.runtime->Delete(c.id, /*force=*/true);
+  if (!d.ok() && d.code() != Code::kNotFound) {
+    // The process may be gone but the runtime still holds it: say Stopped, which Sync and a
+    // second stop can finish.
+    c.state = ContainerState::kStopped;
+    c.pid = 0;
+    Save(c).IgnoreError();  // the delete error is the news
+    return d.WithContext("deleting " + Who(c) + " from the runtime");
+  }
+  c.state = ContainerState::kExited;
+  c.pid = 0;
+  Status t = TearDownNetwork(c);
+  CRH_RETURN_IF_ERROR(Save(c));
+  CRH_RETURN_IF_ERROR(t);
+  return c;
+}
+
+Result<Container> Engine::ObserveAfterSignal(Container c) {
+  auto st = deps_.runtime->State(c.id);
+  if (st.ok()) {
+    switch (st->status) {
+      case RuntimeStatus::kStopped: c.state = ContainerState::kStopped; c.pid = 0; break;
+      case RuntimeStatus::kPaused: c.state = ContainerState::kPaused; break;
+      case RuntimeStatus::kRunning: c.state = ContainerState::kRunning; break;
+      default: break;
+    }
+  }
+  CRH_RETURN_IF_ERROR(Save(c));
+  return c;
+}
+
+Result<Container> Engine::Kill(const std::string& name_or_id, int signal) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kKill));
+  if (signal <= 0 || signal > 64) {
+    return InvalidArgument("signal " + std::to_string(signal) + " is not between 1 and 64");
+  }
+  CRH_RETURN_IF_ERROR(deps_.runtime->Kill(c.id, signal).WithContext("signalling " + Who(c)));
+  return ObserveAfterSignal(c);
+}
+
+Result<Container> Engine::Pause(const std::string& name_or_id) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kPause));
+  CRH_RETURN_IF_ERROR(deps_.runtime->Pause(c.id).WithContext("pausing " + Who(c)));
+  c.state = ContainerState::kPaused;
+  CRH_RETURN_IF_ERROR(Save(c));
+  return c;
+}
+
+Result<Container> Engine::Unpause(const std::string& name_or_id) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kUnpause));
+  CRH_RETURN_IF_ERROR(deps_.runtime->Resume(c.id).WithContext("unpausing " + Who(c)));
+  c.state = ContainerState::kRunning;
+  CRH_RETURN_IF_ERROR(Save(c));
+  return c;
+}
+
+Result<Container> Engine::Checkpoint(const std::string& name_or_id,
+                                     const CheckpointRequest& req) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kCheckpoint));
+  const std::string dir = ContainerDir(c.id);
+  const std::string images = CheckpointDir(c.id);
+  CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.before_dump"));
+
+  // An older checkpoint (kept after a restore) is stale now that the container has run on; a
+  // new dump must never mix its files with it.
+  CRH_RETURN_IF_ERROR(deps_.fs->RemoveAll(images).WithContext("removing the stale checkpoint of " +
+                                                              Who(c)));
+  c.pending = PendingOp::kCheckpoint;
+  CRH_RETURN_IF_ERROR(Save(c));
+
+  Status dump = deps_.runtime->Checkpoint(
+      c.id, CheckpointOptions{.image_path = images,
+                              .work_path = dir,
+                              .tcp_established = req.tcp_established,
+                              .file_locks = req.file_locks});
+  if (!dump.ok()) {
+    auto st = deps_.runtime->State(c.id);
+    const bool still_there = st.ok() || st.status().code() != Code::kNotFound;
+    if (still_there) {
+      // The process lives on: the container is Running and untouched, and whatever the failed
+      // dump wrote is not a checkpoint.
+      CRH_PROBE("checkpoint.dump_failed_container_kept");
+      deps_.fs->RemoveAll(images).IgnoreError();  // incomplete without inventory.img anyway
+      c.pending = PendingOp::kNone;
+      CRH_RETURN_IF_ERROR(Save(c));
+      return dump.WithContext("checkpointing " + Who(c) + " (it is still running)");
+    }
+    // The runtime reported failure but the container is gone: carry on as after a dump, so the
+    // record tells the truth, and report the error at the end.
+    CRH_PROBE("checkpoint.dump_failed_container_gone");
+  }
+  CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_dump"));
+
+  // From here on the process is gone. Every step is attempted; the first error is returned.
+  Status first = dump.ok() ? Status::Ok()
+                           : dump.WithContext("checkpointing " + Who(c) +
+                                              " (the runtime reported failure after the dump)");
+  const bool complete = HasCompleteCheckpoint(c);
+  if (c.has_network_status) {
+    Status w = deps_.fs->WriteAtomic(JoinPath(dir, "network.status"),
+                                     EncodeNetworkStatusFile({c.network_status}));
+    if (!w.ok()) {
+      CRH_PROBE("checkpoint.status_write_failed");
+      first = FirstError(first, w.WithContext("saving network.status of " + Who(c) +
+                                              " (restore will pick a new IP)"));
+    }
+  }
+  CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_status_write"));
+
+  c.state = ContainerState::kExited;
+  c.pid = 0;
+  c.checkpointed = complete;
+  c.restored = false;
+  c.pending = PendingOp::kNone;
+  c.checkpointed_at_ms = deps_.clock->NowMs();
+  if (!complete) {
+    first = FirstError(first, DataLoss("the checkpoint of " + Who(c) +
+                                       " is incomplete (no checkpoint/inventory.img); the "
+                                       "process is gone and cannot be restored"));
+  }
+  Status saved = Save(c);
+  first = FirstError(first, saved);
+
+  // The runtime deleted the container along with the dump; what is left is ours: the network.
+  Status t = TearDownNetwork(c);
+  if (!t.ok()) CRH_PROBE("checkpoint.teardown_failed");
+  first = FirstError(first, t);
+  CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_teardown"));
+  if (!req.keep) first = FirstError(first, RemoveFiles(dir, kCheckpointWorkFiles));
+  first = FirstError(first, Save(c));
+  if (!first.ok()) return first;
+  Log()->info("checkpointed {}", Who(c));
+  return c;
+}
+
+Result<Container> Engine::Restore(const std::string& name_or_id, const RestoreRequest& req) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kRestore));
+  const std::string dir = ContainerDir(c.id);
+  const std::string images = CheckpointDir(c.id);
+  if (!HasCompleteCheckpoint(c)) {
+    return FailedPrecondition("cannot restore " + Who(c) + ": no complete checkpoint at " +
+                              images + " (inventory.img is missing); checkpoint it first");
+  }
+
+  // The address to ask for. Anything wrong with the saved status means a new address, never a
+  // crash: the process state is what matters, and listening sockets survive a new IP.
+  std::string saved_ip;
+  const std::string status_path = JoinPath(dir, "network.status");
+  auto text = deps_.fs->Read(status_path);
+  if (!text.ok()) {
+    Warn(text.status().code() == Code::kNotFound
+             ? status_path + " is missing; restoring " + Who(c) + " with a new IP"
+             : "cannot read " + status_path + " (" + text.status().message() +
+                   "); restoring " + Who(c) + " with a new IP");
+  } else {
+    auto decoded = DecodeNetworkStatusFile(*text);
+    if (!decoded.ok()) {
+      Warn(status_path + " is malformed (" + decoded.status().message() + "); restoring " +
+           Who(c) + " with a new IP");
+    } else if (decoded->empty() || (*decoded)[0].PrimaryIp().empty()) {
+      Warn(status_path + " holds no IPv4 address; restoring " + Who(c) + " with a new IP");
+    } else {
+      saved_ip = (*decoded)[0].PrimaryIp();
+    }
+  }
+  if (!warnings_.empty()) CRH_PROBE("restore.new_ip_no_saved_status");
+  CRH_RETURN_IF_ERROR(Crash("engine.restore.before_network"));
+
+  c.pending = PendingOp::kRestore;
+  Status net = SetUpNetwork(c, saved_ip);
+  if (!net.ok()) {
+    c.pending = PendingOp::kNone;
+    Save(c).IgnoreError();  // the network error is the news
+    return net.WithContext("restoring " + Who(c) + " (the checkpoint is kept; retry restore)");
+  }
+  CRH_RETURN_IF_ERROR(Crash("engine.restore.after_network"));
+  CRH_RETURN_IF_ERROR(Save(c));
+
+  Status s = WriteRuntimeBundle(c);
+  if (s.ok()) {
+    s = deps_.runtime->Restore(
+        c.id, RestoreOptions{.bundle = dir,
+                             .image_path = images,
+                             .work_path = dir,
+                             .stdio_log = JoinPath(dir, "ctr.log"),
+                             .tcp_established = req.tcp_established,
+                             .file_locks = req.file_locks});
+  }
+  if (!s.ok()) {
+    // Undo everything restore set up; leave the checkpoint exactly as it was.
+    CRH_PROBE("restore.cleanup_after_runtime_failure");
+    Status first = s.WithContext("restoring " + Who(c) + " (the checkpoint is kept; retry restore)");
+    Status d = deps_.runtime->Delete(c.id, /*force=*/true);
+    if (!d.ok() && d.code() != Code::kNotFound) {
+      first = Status(first.code(), first.message() + "; and then deleting the half-restored "
+                                                      "container failed: " + d.message());
+    }
+    Status t = TearDownNetwork(c);
+    c.pending = PendingOp::kNone;
+    c.state = ContainerState::kExited;
+    Status saved = Save(c);
+    if (!t.ok()) first = Status(first.code(), first.message() + "; and then: " + t.message());
+    if (!saved.ok()) first = Status(first.code(), first.message() + "; and then: " + saved.message());
+    if (s.injected()) first.MarkInjected(s.injected_site());
+    return first;
+  }
+  CRH_RETURN_IF_ERROR(Crash("engine.restore.after_runtime_restore"));
+
+  auto st = deps_.runtime->State(c.id);
+  c.state = ContainerState::kRunning;
+  c.pid = st.ok() ? st->pid : 0;
+  c.restored = true;
+  c.checkpointed = false;
+  c.pending = PendingOp::kNone;
+  c.restored_at_ms = deps_.clock->NowMs();
+  CRH_RETURN_IF_ERROR(Save(c));
+  CRH_RETURN_IF_ERROR(Crash("engine.restore.before_cleanup"));
+
+  if (!req.keep) {
+    // The container runs again; a cleanup failure is worth a warning, not a failed restore.
+    Status r = RemoveFiles(dir, kRestoreWorkFiles);
+    Status ri = deps_.fs->RemoveAll(images);
+    if (!r.ok() || !ri.ok()) {
+      Warn("restored " + Who(c) + " but could not remove its checkpoint files: " +
+           FirstError(r, ri).message());
+    }
+  }
+  Log()->info("restored {} with IP {}", Who(c), c.Ip());
+  return c;
+}
+
+std::vector<NamedResult> Engine::CheckpointAll(const std::vector<std::string>& names,
+                                               const CheckpointRequest& req) {
+  std::vector<NamedResult> out;
+  for (const auto& n : names) out.push_back({n, Checkpoint(n, req)});
+  return out;
+}
+
+std::vector<NamedResult> Engine::RestoreAll(const std::vector<std::string>& names,
+                                            const RestoreRequest& req) {
+  std::vector<NamedResult> out;
+  for (const auto& n : names) out.push_back({n, Restore(n, req)});
+  return out;
+}
+
+Status Engine::Remove(const std::string& name_or_id, bool force) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, force ? Operation::kForceRemove : Operation::kRemove));
+  Status d = deps_.runtime->Delete(c.id, /*force=*/true);
+  if (!d.ok() && d.code() != Code::kNotFound) return d.WithContext("removing " + Who(c));
+  if (c.state != ContainerState::kConfigured && c.state != ContainerState::kExited) {
+    c.state = ContainerState::kExited;
+    c.pid = 0;
+  }
+  Status t = TearDownNetwork(c);
+  if (!t.ok()) {
+    Save(c).IgnoreError();  // keeps the netns path so a second rm can finish the job
+    return t.WithContext("removing " + Who(c));
+  }
+  CRH_RETURN_IF_ERROR(deps_.fs->RemoveAll(ContainerDir(c.id)).WithContext("removing " + Who(c)));
+  // The lock file goes last; we still hold it, which is fine for flock.
+  Status lr = deps_.fs->Remove(JoinPath(JoinPath(deps_.root, "locks"), c.id + ".lock"));
+  if (!lr.ok() && lr.code() != Code::kNotFound) return lr;
+  Log()->info("removed {}", Who(c));
+  return Status::Ok();
+}
+
+Result<Container> Engine::Sync(const std::string& name_or_id) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  auto st = deps_.runtime->State(c.id);
+  if (!st.ok() && st.status().code() != Code::kNotFound) {
+    return st.status().WithContext("syncing " + Who(c));
+  }
+  if (st.ok()) {
+    switch (st->status) {
+      case RuntimeStatus::kCreating:
+      case RuntimeStatus::kCreated: c.state = ContainerState::kCreated; break;
+      case RuntimeStatus::kRunning: c.state = ContainerState::kRunning; break;
+      case RuntimeStatus::kPaused: c.state = ContainerState::kPaused; break;
+      case RuntimeStatus::kStopped: c.state = ContainerState::kStopped; break;
+    }
+    c.pid = c.state == ContainerState::kStopped ? 0 : st->pid;
+    if (c.pending == PendingOp::kRestore && c.state == ContainerState::kRunning) {
+      // A crash after the runtime restored it: the restore happened; adopt it.
+      CRH_PROBE("sync.adopted_interrupted_restore");
+      c.restored = true;
+      c.checkpointed = false;
+      c.restored_at_ms = deps_.clock->NowMs();
+    }
+    if (c.pending == PendingOp::kCheckpoint) CRH_PROBE("sync.checkpoint_did_not_happen");
+    c.pending = PendingOp::kNone;
+    CRH_RETURN_IF_ERROR(Save(c));
+    return c;
+  }
+  // The runtime does not know it: whatever the record said, the process is gone.
+  if (c.state != ContainerState::kConfigured || c.pending != PendingOp::kNone) {
+    if (c.pending == PendingOp::kCheckpoint && HasCompleteCheckpoint(c)) {
+      // A crash after the dump: the images are a checkpoint; network.status may be missing,
+      // which restore handles with a new IP.
+      CRH_PROBE("sync.completed_interrupted_checkpoint");
+      c.checkpointed = true;
+      c.checkpointed_at_ms = deps_.clock->NowMs();
+    }
+    if (c.state != ContainerState::kConfigured) c.state = ContainerState::kExited;
+  }
+  c.pid = 0;
+  c.pending = PendingOp::kNone;
+  Status t = TearDownNetwork(c);
+  CRH_RETURN_IF_ERROR(Save(c));
+  CRH_RETURN_IF_ERROR(t);
+  return c;
+}
+
+std::vector<NamedResult> Engine::SyncAll() {
+  std::vector<NamedResult> out;
+  auto all = List();
+  if (!all.ok()) {
+    out.push_back({"*", all.status()});
+    return out;
+  }
+  for (const auto& c : *all) out.push_back({c.name, Sync(c.id)});
+  return out;
+}
+
+}  // namespace crh
