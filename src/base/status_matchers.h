@@ -4,6 +4,9 @@
 
 #include <gmock/gmock.h>
 
+#include <ostream>
+#include <string>
+
 #include "src/base/status.h"
 
 namespace crh {
@@ -13,6 +16,13 @@ const Status& GetStatus(const Result<T>& r) {
   return r.status();
 }
 inline const Status& GetStatus(const Status& s) { return s; }
+
+// Readable failure output instead of gtest's byte dumps.
+inline void PrintTo(const Status& s, std::ostream* os) { *os << s.ToString(); }
+template <typename T>
+void PrintTo(const Result<T>& r, std::ostream* os) {
+  *os << (r.ok() ? std::string("OK (a value)") : r.status().ToString());
+}
 
 MATCHER(IsOk, "is OK") {
   const Status& s = ::crh::GetStatus(arg);

@@ -66,6 +66,7 @@ std::string Container::ToJson() const {
       {"name", name},
       {"bundle", bundle},
       {"requested_ip", requested_ip},
+      {"runtime", runtime},
       {"state", StateName(state)},
       {"pid", pid},
       {"netns_path", netns_path},
@@ -118,6 +119,7 @@ Result<Container> Container::FromJson(const std::string& text, const std::string
   if (!ValidateIdentifier(c.name, "name").ok()) return bad("name", "a valid container name");
   CRH_RETURN_IF_ERROR(str("bundle", c.bundle, false));
   CRH_RETURN_IF_ERROR(str("requested_ip", c.requested_ip, false));
+  CRH_RETURN_IF_ERROR(str("runtime", c.runtime, false));
   CRH_RETURN_IF_ERROR(str("netns_path", c.netns_path, false));
   std::string state, pending;
   CRH_RETURN_IF_ERROR(str("state", state, true));

@@ -31,6 +31,9 @@ struct Container {
   std::string name;
   std::string bundle;          // the user's OCI bundle (config.json and rootfs)
   std::string requested_ip;    // a static address asked for at creation, or empty
+  // The runtime that created it (OciRuntime::Name()). Checkpoints are not portable between
+  // runtimes (podman#12351), so every later operation must use the same one.
+  std::string runtime;
   ContainerState state = ContainerState::kConfigured;
   int pid = 0;
 

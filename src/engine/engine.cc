@@ -115,6 +115,11 @@ Result<Engine::Locked> Engine::LockAndLoad(const std::string& name_or_id) {
   if (!lock.ok()) return lock.status().WithContext("locking container " + name_or_id);
   // Load under the lock: another process may have changed (or removed) it meanwhile.
   CRH_ASSIGN_OR_RETURN(Container c, Load(id));
+  if (!c.runtime.empty() && c.runtime != deps_.runtime->Name()) {
+    return FailedPrecondition(Who(c) + " belongs to runtime " + c.runtime + ", not " +
+                              deps_.runtime->Name() + "; pass --runtime " + c.runtime +
+                              " (checkpoints do not move between runtimes)");
+  }
   return Locked{std::move(lock).value(), std::move(c)};
 }
 
@@ -180,9 +185,13 @@ Result<Container> Engine::Define(const DefineSpec& spec) {
   c.name = spec.name;
   c.bundle = spec.bundle;
   c.requested_ip = spec.static_ip;
+  c.runtime = deps_.runtime->Name();
   c.state = ContainerState::kConfigured;
   c.created_at_ms = deps_.clock->NowMs();
   CRH_RETURN_IF_ERROR(deps_.fs->MkdirAll(ContainerDir(id)));
+  // The lock file exists from the start, so no later operation (even a refused one) creates it.
+  CRH_RETURN_IF_ERROR(
+      deps_.fs->Lock(JoinPath(JoinPath(deps_.root, "locks"), id + ".lock")).status());
   CRH_RETURN_IF_ERROR(Save(c));
   Log()->info("defined {}", Who(c));
   return c;

@@ -50,7 +50,7 @@ namespace crh {
 // Called at each named step of checkpoint and restore ("engine.checkpoint.after_dump"). A
 // non-ok status makes the engine stop right there, as if the process died: no cleanup, no
 // record update. Production passes none; crash-consistency tests pass FaultPlan's CrashHook.
-using CrashHook = std::function<Status(std::string_view step)>;
+using StepHook = std::function<Status(std::string_view step)>;
 
 struct EngineDeps {
   OciRuntimePtr runtime;
@@ -59,7 +59,7 @@ struct EngineDeps {
   ClockPtr clock;
   std::shared_ptr<SimRandom> random;  // container IDs
   std::string root;                   // the state root
-  CrashHook crash_hook;
+  StepHook crash_hook;
   int stop_poll_ms = 100;             // how often stop() looks whether the process exited
 };
 
