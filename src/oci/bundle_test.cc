@@ -1,0 +1,142 @@
+// Goal: busybox bundles are complete (rootfs with a shell, a config.json runc/crun accept) and
+// WithNetnsPath rewrites only the network namespace path and the root path; the stdio copier
+// moves a writer's output into its log and exits at EOF.
+// Method: build a bundle in the test's temp dir and inspect it; no runtime is run here (see
+// cli_runtime_test for that).
+#include "src/oci/bundle.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "src/base/status_matchers.h"
+#include "src/oci/stdio_log.h"
+
+namespace crh {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::string TempDir(const std::string& name) {
+  const char* t = std::getenv("TEST_TMPDIR");
+  fs::path p = fs::path(t ? t : "/tmp") / (name + "-" + std::to_string(getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(BundleTest, MakesBusyboxRootfsAndConfig) {
+  const std::string dir = TempDir("bundle");
+  ASSERT_THAT(MakeBusyboxBundle(dir, {"sh", "-c", "echo hi"}, {.hostname = "box"}), IsOk());
+  EXPECT_TRUE(fs::is_regular_file(dir + "/rootfs/bin/busybox"));
+  EXPECT_EQ(fs::read_symlink(dir + "/rootfs/bin/sh"), "/bin/busybox");
+  for (const char* d : {"proc", "dev", "sys", "tmp"}) {
+    EXPECT_TRUE(fs::is_directory(dir + "/rootfs/" + d)) << d;
+  }
+  EXPECT_THAT(ReadAll(dir + "/rootfs/etc/passwd"), HasSubstr("root:x:0:0"));
+  json spec = json::parse(ReadAll(dir + "/config.json"));
+  EXPECT_EQ(spec["process"]["args"], json({"sh", "-c", "echo hi"}));
+  EXPECT_EQ(spec["process"]["terminal"], false);
+  EXPECT_EQ(spec["root"]["path"], "rootfs");
+  EXPECT_EQ(spec["root"]["readonly"], false);
+  EXPECT_EQ(spec["hostname"], "box");
+  std::vector<std::string> types;
+  for (const auto& ns : spec["linux"]["namespaces"]) {
+    types.push_back(ns["type"]);
+    EXPECT_FALSE(ns.contains("path"));
+  }
+  EXPECT_THAT(types, ::testing::UnorderedElementsAre("pid", "ipc", "uts", "mount", "network"));
+  std::vector<std::string> mounts;
+  for (const auto& m : spec["mounts"]) mounts.push_back(m["destination"]);
+  EXPECT_THAT(mounts, ::testing::UnorderedElementsAre("/proc", "/dev", "/dev/pts", "/dev/shm",
+                                                      "/dev/mqueue", "/sys"));
+  EXPECT_FALSE(spec["linux"].contains("seccomp"));
+  // A second call reuses the rootfs.
+  EXPECT_THAT(MakeBusyboxBundle(dir, {"true"}), IsOk());
+  fs::remove_all(dir);
+}
+
+TEST(BundleTest, NetnsPathOption) {
+  json spec = json::parse(BusyboxConfigJson({"true"}, {.netns_path = "/run/netns/x"}));
+  int paths = 0;
+  for (const auto& ns : spec["linux"]["namespaces"]) {
+    if (ns["type"] == "network") {
+      EXPECT_EQ(ns["path"], "/run/netns/x");
+      ++paths;
+    }
+  }
+  EXPECT_EQ(paths, 1);
+}
+
+TEST(BundleTest, WithNetnsPathRewritesNetnsAndRoot) {
+  std::string cfg = BusyboxConfigJson({"true"}, {});
+  auto out = WithNetnsPath(cfg, "/run/netns/crh-a", "/var/lib/crh/a/rootfs");
+  ASSERT_THAT(out, IsOk());
+  json spec = json::parse(*out);
+  EXPECT_EQ(spec["root"]["path"], "/var/lib/crh/a/rootfs");
+  for (const auto& ns : spec["linux"]["namespaces"]) {
+    if (ns["type"] == "network") {
+      EXPECT_EQ(ns["path"], "/run/netns/crh-a");
+    }
+  }
+  // Everything else is untouched.
+  spec["root"]["path"] = "rootfs";
+  for (auto& ns : spec["linux"]["namespaces"]) ns.erase("path");
+  EXPECT_EQ(spec, json::parse(cfg));
+
+  // Removing the path again, and adding a network namespace to a spec without one.
+  auto cleared = WithNetnsPath(*out, "", "/r");
+  ASSERT_THAT(cleared, IsOk());
+  EXPECT_THAT(*cleared, ::testing::Not(HasSubstr("/run/netns/crh-a")));
+  auto added = WithNetnsPath(R"({"linux": {}})", "/run/netns/n", "/r");
+  ASSERT_THAT(added, IsOk());
+  EXPECT_EQ(json::parse(*added)["linux"]["namespaces"][0]["path"], "/run/netns/n");
+
+  EXPECT_THAT(WithNetnsPath(cfg, "/n", "rootfs"), StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(WithNetnsPath("not json", "/n", "/r"), StatusIs(Code::kInvalidArgument));
+}
+
+TEST(StdioLogTest, CopiesUntilEofAndExits) {
+  const std::string dir = TempDir("stdio");
+  const std::string log = dir + "/out.log";
+  auto stdio = StdioLog::Start(log);
+  ASSERT_THAT(stdio, IsOk());
+  auto fds = (*stdio)->container_fds();
+  char c;
+  EXPECT_EQ(read(fds[0], &c, 1), 0) << "stdin reads EOF";
+  ASSERT_EQ(write(fds[1], "out\n", 4), 4);
+  ASSERT_EQ(write(fds[2], "err\n", 4), 4);
+  pid_t copier = (*stdio)->copier_pid();
+  (*stdio)->CloseContainerEnds();
+  // The copier is not our child: poll for it to exit.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (kill(copier, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_NE(kill(copier, 0), 0) << "copier still running after EOF";
+  std::string text = ReadAll(log);
+  EXPECT_THAT(text, HasSubstr("out\n"));
+  EXPECT_THAT(text, HasSubstr("err\n"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace crh

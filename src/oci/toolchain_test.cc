@@ -1,0 +1,76 @@
+// Goal: the toolchain manifest written by ci/provision_runtimes.sh parses into what CliRuntime
+// needs, a missing manifest names the fix, and runtimes are found by name, path or kind.
+// Method: parse literal manifests; load from paths that do not exist.
+#include "src/oci/toolchain.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "src/base/status_matchers.h"
+
+namespace crh {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kManifest[] = R"({
+  "criu": {"path": "/opt/crh/bin/criu", "version": "4.2.1"},
+  "runtimes": [
+    {"name": "runc-1.1.5", "path": "/usr/sbin/runc", "version": "1.1.5", "criu_flag": true},
+    {"name": "runc-1.3.6", "path": "/opt/crh/runtimes/bin/runc", "version": "1.3.6",
+     "criu_flag": false},
+    {"name": "crun-1.28", "path": "/opt/crh/runtimes/bin/crun", "version": "1.28"}
+  ],
+  "path_prefix": "/opt/crh/bin"
+})";
+
+TEST(ToolchainTest, ParsesManifest) {
+  auto tc = ParseToolchain(kManifest, "test");
+  ASSERT_THAT(tc, IsOk());
+  EXPECT_EQ(tc->criu_path, "/opt/crh/bin/criu");
+  EXPECT_EQ(tc->criu_version, "4.2.1");
+  EXPECT_EQ(tc->path_prefix, "/opt/crh/bin");
+  ASSERT_EQ(tc->runtimes.size(), 3u);
+  EXPECT_TRUE(tc->runtimes[0].criu_flag);
+  EXPECT_FALSE(tc->runtimes[2].criu_flag);
+  EXPECT_EQ(tc->runtimes[1].version, "1.3.6");
+}
+
+TEST(ToolchainTest, FindsRuntimeByNamePathOrUniqueKind) {
+  auto tc = ParseToolchain(kManifest, "test");
+  ASSERT_THAT(tc, IsOk());
+  EXPECT_EQ(tc->FindRuntime("runc-1.3.6")->path, "/opt/crh/runtimes/bin/runc");
+  EXPECT_EQ(tc->FindRuntime("/usr/sbin/runc")->name, "runc-1.1.5");
+  EXPECT_EQ(tc->FindRuntime("crun")->name, "crun-1.28");
+  EXPECT_THAT(tc->FindRuntime("runc"), StatusIs(Code::kNotFound, HasSubstr("ambiguous")));
+  EXPECT_THAT(tc->FindRuntime("youki"),
+              StatusIs(Code::kNotFound, HasSubstr("runc-1.1.5, runc-1.3.6, crun-1.28")));
+}
+
+TEST(ToolchainTest, MissingManifestNamesTheFix) {
+  EXPECT_THAT(LoadToolchain("/nonexistent/toolchain.json"),
+              StatusIs(Code::kFailedPrecondition,
+                       HasSubstr("toolchain manifest /nonexistent/toolchain.json not found: run "
+                                 "`sudo ci/setup.sh`")));
+}
+
+TEST(ToolchainTest, RejectsMalformedManifests) {
+  EXPECT_THAT(ParseToolchain("[]", "t"), StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(ParseToolchain("{", "t"), StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(ParseToolchain(R"({"criu": {"path": "/c", "version": "1"}, "path_prefix": "/",
+                                 "runtimes": []})", "t"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("runtimes")));
+  EXPECT_THAT(ParseToolchain(R"({"criu": {"path": "/c", "version": "1"}, "path_prefix": "/",
+                                 "runtimes": [{"name": "x", "path": "/x"}]})", "t"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("version")));
+}
+
+TEST(ToolchainTest, DefaultPathHonorsEnvironment) {
+  setenv("CRH_TOOLCHAIN", "/tmp/other.json", 1);
+  EXPECT_EQ(DefaultToolchainPath(), "/tmp/other.json");
+  unsetenv("CRH_TOOLCHAIN");
+  EXPECT_EQ(DefaultToolchainPath(), kDefaultToolchainPath);
+}
+
+}  // namespace
+}  // namespace crh
