@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 #include <cstring>
 
 namespace crh {
@@ -229,11 +231,45 @@ Status PosixFilesystem::Remove(const std::string& path) {
   return Status::Ok();
 }
 
+// Mount points at or under `path`, from /proc/self/mountinfo (field 5, octal escapes decoded).
+static std::vector<std::string> MountsUnder(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::string prefix = path;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  while (std::getline(in, line)) {
+    std::istringstream ss(line);
+    std::string f[5];
+    for (auto& x : f) ss >> x;
+    std::string mp;
+    for (size_t i = 0; i < f[4].size(); ++i) {
+      if (f[4][i] == '\\' && i + 3 < f[4].size()) {
+        mp += static_cast<char>(std::stoi(f[4].substr(i + 1, 3), nullptr, 8));
+        i += 3;
+      } else {
+        mp += f[4][i];
+      }
+    }
+    if (mp == prefix || mp.rfind(prefix + "/", 0) == 0) out.push_back(mp);
+  }
+  return out;
+}
+
 Status PosixFilesystem::RemoveAll(const std::string& path) {
   struct stat st;
   if (lstat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return Status::Ok();
     return ErrnoStatus("remove", path, errno);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    // A bind mount left under a state directory (a runtime killed mid-restore leaves its
+    // criu-root mounted) would make a recursive delete wipe the container's rootfs. Refuse.
+    auto mounts = MountsUnder(path);
+    if (!mounts.empty()) {
+      return FailedPrecondition("refusing to remove " + path + ": " + mounts.front() +
+                                " is a mount point under it; unmount it first (umount -l)");
+    }
   }
   if (!S_ISDIR(st.st_mode)) {
     if (unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("unlink", path, errno);
