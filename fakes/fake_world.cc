@@ -59,6 +59,12 @@ std::vector<std::string> FakeWorld::LeaksOf(const std::string& id) const {
   for (const auto& f : ContainerFiles(id)) leaks.push_back("file " + f);
   const std::string lock = std::string(kRoot) + "/locks/" + id + ".lock";
   if (fs->Exists(lock)) leaks.push_back("file " + lock);
+  const std::string names = std::string(kRoot) + "/names";
+  if (auto entries = fs->List(names); entries.ok()) {
+    for (const auto& n : *entries) {
+      if (fs->Peek(names + "/" + n) == id) leaks.push_back("name " + n);
+    }
+  }
   return leaks;
 }
 

@@ -83,19 +83,32 @@ Status Engine::Save(const Container& c) {
   return s.WithContext("saving the record of " + Who(c) + " to " + path);
 }
 
+std::string Engine::NamePath(const std::string& name) const {
+  return JoinPath(JoinPath(deps_.root, "names"), name);
+}
+
 Result<std::string> Engine::ResolveId(const std::string& name_or_id) {
   if (name_or_id.empty()) return InvalidArgument("no container name or ID given");
-  // An exact ID first: one stat, no scan.
-  if (ValidateIdentifier(name_or_id, "ID").ok() &&
-      deps_.fs->Exists(JoinPath(ContainerDir(name_or_id), "container.json"))) {
-    return name_or_id;
+  if (!ValidateIdentifier(name_or_id, "name").ok()) {
+    return NotFound("no container named or with ID \"" + name_or_id + "\"");
   }
-  auto all = List();
-  if (!all.ok()) return all.status();
+  // The name index first: one small read, whatever the number of containers.
+  auto named = deps_.fs->Read(NamePath(name_or_id));
+  if (named.ok()) {
+    if (deps_.fs->Exists(ContainerDir(*named))) return *named;
+  } else if (named.status().code() != Code::kNotFound) {
+    return named.status().WithContext("looking up container " + name_or_id);
+  }
+  // An exact ID: one stat.
+  if (deps_.fs->Exists(JoinPath(ContainerDir(name_or_id), "container.json"))) return name_or_id;
+  // An ID prefix, scanning directory names only (no record is parsed).
+  const std::string dir = JoinPath(deps_.root, "containers");
   std::vector<std::string> prefix_matches;
-  for (const auto& c : *all) {
-    if (c.name == name_or_id) return c.id;
-    if (c.id.rfind(name_or_id, 0) == 0) prefix_matches.push_back(c.id);
+  if (deps_.fs->Exists(dir)) {
+    CRH_ASSIGN_OR_RETURN(auto ids, deps_.fs->List(dir));
+    for (const auto& id : ids) {
+      if (id.rfind(name_or_id, 0) == 0) prefix_matches.push_back(id);
+    }
   }
   if (prefix_matches.size() == 1) return prefix_matches[0];
   if (prefix_matches.size() > 1) {
@@ -172,14 +185,19 @@ Result<Container> Engine::Define(const DefineSpec& spec) {
   // Names are unique: hold a root-wide lock while checking and claiming one.
   CRH_ASSIGN_OR_RETURN(auto names_lock,
                        deps_.fs->Lock(JoinPath(JoinPath(deps_.root, "locks"), "names.lock")));
-  CRH_ASSIGN_OR_RETURN(auto all, List());
-  for (const auto& other : all) {
-    if (other.name == spec.name) {
+  // Any read error is reported: a name must never be given twice because a record could not be
+  // read for a moment.
+  auto holder = deps_.fs->Read(NamePath(spec.name));
+  if (holder.ok()) {
+    if (deps_.fs->Exists(ContainerDir(*holder))) {
       return AlreadyExists("a container named " + spec.name + " exists already (ID " +
-                           other.id.substr(0, 12) + "); pick another name or remove it");
+                           holder->substr(0, 12) + "); pick another name or remove it");
     }
-    if (other.id == id) return AlreadyExists("container ID " + id + " is taken");
+    CRH_PROBE("define.stale_name_reclaimed");
+  } else if (holder.status().code() != Code::kNotFound) {
+    return holder.status().WithContext("checking whether the name " + spec.name + " is free");
   }
+  if (deps_.fs->Exists(ContainerDir(id))) return AlreadyExists("container ID " + id + " is taken");
   Container c;
   c.id = id;
   c.name = spec.name;
@@ -193,6 +211,9 @@ Result<Container> Engine::Define(const DefineSpec& spec) {
   CRH_RETURN_IF_ERROR(
       deps_.fs->Lock(JoinPath(JoinPath(deps_.root, "locks"), id + ".lock")).status());
   CRH_RETURN_IF_ERROR(Save(c));
+  // The name is claimed last: until then the container is reachable by its ID only.
+  CRH_RETURN_IF_ERROR(deps_.fs->MkdirAll(JoinPath(deps_.root, "names")));
+  CRH_RETURN_IF_ERROR(deps_.fs->WriteAtomic(NamePath(c.name), c.id));
   Log()->info("defined {}", Who(c));
   return c;
 }
@@ -245,7 +266,11 @@ Status Engine::SetUpNetwork(Container& c, const std::string& static_ip) {
     // Left over from an interrupted operation on this same container: it is ours to reuse.
     CRH_PROBE("network.stale_netns_replaced");
     deps_.network->Teardown(c.id, c.netns_path).IgnoreError();  // best effort; DEL is idempotent
-    deps_.network->DeleteNetns(c.netns_path).IgnoreError();      // retried by CreateNetns below
+    Status del = deps_.network->DeleteNetns(c.netns_path);
+    if (!del.ok() && del.code() != Code::kNotFound) {
+      // The old netns is still there: keep naming it, so Sync or remove can delete it later.
+      return del.WithContext("deleting the stale network namespace of " + Who(c));
+    }
     ns = deps_.network->CreateNetns(NetnsName(c.id));
   }
   if (!ns.ok()) {
@@ -423,13 +448,17 @@ Result<Container> Engine::Stop(const std::string& name_or_id, int64_t timeout_ms
 
 Result<Container> Engine::ObserveAfterSignal(Container c) {
   auto st = deps_.runtime->State(c.id);
-  if (st.ok()) {
-    switch (st->status) {
-      case RuntimeStatus::kStopped: c.state = ContainerState::kStopped; c.pid = 0; break;
-      case RuntimeStatus::kPaused: c.state = ContainerState::kPaused; break;
-      case RuntimeStatus::kRunning: c.state = ContainerState::kRunning; break;
-      default: break;
-    }
+  if (!st.ok()) {
+    // Saving the old state would be a lie if the signal killed it; leave the record as it was and
+    // say what to do.
+    return st.status().WithContext("the signal reached " + Who(c) +
+                                   " but its state is unknown; run `crh sync " + c.name + "`");
+  }
+  switch (st->status) {
+    case RuntimeStatus::kStopped: c.state = ContainerState::kStopped; c.pid = 0; break;
+    case RuntimeStatus::kPaused: c.state = ContainerState::kPaused; break;
+    case RuntimeStatus::kRunning: c.state = ContainerState::kRunning; break;
+    default: break;
   }
   CRH_RETURN_IF_ERROR(Save(c));
   return c;
@@ -442,7 +471,17 @@ Result<Container> Engine::Kill(const std::string& name_or_id, int signal) {
   if (signal <= 0 || signal > 64) {
     return InvalidArgument("signal " + std::to_string(signal) + " is not between 1 and 64");
   }
-  CRH_RETURN_IF_ERROR(deps_.runtime->Kill(c.id, signal).WithContext("signalling " + Who(c)));
+  Status k = deps_.runtime->Kill(c.id, signal);
+  if (!k.ok()) {
+    if (k.code() == Code::kFailedPrecondition || k.code() == Code::kNotFound) {
+      // The runtime says the process is not there to signal: the record is stale. Bring it up to
+      // date before reporting, so the next operation starts from the truth.
+      CRH_PROBE("kill.record_was_stale");
+      auto seen = ObserveAfterSignal(c);
+      (void)seen;  // the kill error below is the news; the record was refreshed if possible
+    }
+    return k.WithContext("signalling " + Who(c));
+  }
   return ObserveAfterSignal(c);
 }
 
@@ -660,9 +699,36 @@ std::vector<NamedResult> Engine::RestoreAll(const std::vector<std::string>& name
 }
 
 Status Engine::Remove(const std::string& name_or_id, bool force) {
-  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
-  Container& c = l.c;
+  auto locked = LockAndLoad(name_or_id);
+  if (!locked.ok()) {
+    if (force && locked.status().code() == Code::kDataLoss) {
+      // The record is unreadable, but the ID is known and everything crh creates is named after
+      // it: clean up by name rather than leave a netns nobody can release.
+      return RemoveUnreadable(name_or_id, locked.status());
+    }
+    return locked.status();
+  }
+  Container& c = locked->c;
   CRH_RETURN_IF_ERROR(CheckTransition(c, force ? Operation::kForceRemove : Operation::kRemove));
+  return RemoveEverything(c);
+}
+
+Status Engine::RemoveUnreadable(const std::string& name_or_id, const Status& why) {
+  CRH_PROBE("remove.unreadable_record");
+  CRH_ASSIGN_OR_RETURN(std::string id, ResolveId(name_or_id));
+  CRH_ASSIGN_OR_RETURN(auto lock,
+                       deps_.fs->Lock(JoinPath(JoinPath(deps_.root, "locks"), id + ".lock")));
+  Container c;
+  c.id = id;
+  c.name = name_or_id == id ? id : name_or_id;
+  c.state = ContainerState::kExited;
+  // Whether it exists is the network's to say: deleting an absent netns is fine.
+  c.netns_path = "/run/netns/" + NetnsName(id);
+  Log()->warn("removing {} whose record is unreadable ({})", Who(c), why.message());
+  return RemoveEverything(c);
+}
+
+Status Engine::RemoveEverything(Container& c) {
   Status d = deps_.runtime->Delete(c.id, /*force=*/true);
   if (!d.ok() && d.code() != Code::kNotFound) return d.WithContext("removing " + Who(c));
   if (c.state != ContainerState::kConfigured && c.state != ContainerState::kExited) {
@@ -675,6 +741,12 @@ Status Engine::Remove(const std::string& name_or_id, bool force) {
     return t.WithContext("removing " + Who(c));
   }
   CRH_RETURN_IF_ERROR(deps_.fs->RemoveAll(ContainerDir(c.id)).WithContext("removing " + Who(c)));
+  // The name goes once the container is gone, and only if it is still this container's.
+  auto holder = deps_.fs->Read(NamePath(c.name));
+  if (holder.ok() && *holder == c.id) {
+    Status nr = deps_.fs->Remove(NamePath(c.name));
+    if (!nr.ok() && nr.code() != Code::kNotFound) return nr.WithContext("removing " + Who(c));
+  }
   // The lock file goes last; we still hold it, which is fine for flock.
   Status lr = deps_.fs->Remove(JoinPath(JoinPath(deps_.root, "locks"), c.id + ".lock"));
   if (!lr.ok() && lr.code() != Code::kNotFound) return lr;

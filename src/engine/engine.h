@@ -29,6 +29,7 @@
 //   containers/<id>/{dump.log,restore.log,stats-dump,stats-restore}   runtime/CRIU work files
 //   containers/<id>/ctr.log          the container's stdout and stderr
 //   locks/<id>.lock                  the per-container lock
+//   names/<name>                     the name index: the container's ID
 
 #include <functional>
 #include <memory>
@@ -142,6 +143,8 @@ class Engine {
   std::string ContainerDir(const std::string& id) const;
   std::string CheckpointDir(const std::string& id) const;
   std::string NetnsName(const std::string& id) const;
+  // names/<name>: holds the ID of the container with that name.
+  std::string NamePath(const std::string& name) const;
 
  private:
   struct Locked;
@@ -161,6 +164,8 @@ class Engine {
   Status WriteRuntimeBundle(const Container& c);
   Status RemoveFiles(const std::string& dir, const std::vector<std::string>& names);
   Result<Container> ObserveAfterSignal(Container c);
+  Status RemoveEverything(Container& c);
+  Status RemoveUnreadable(const std::string& name_or_id, const Status& why);
 
   EngineDeps deps_;
   std::vector<std::string> warnings_;

@@ -275,9 +275,11 @@ TEST_F(EngineTest, StopEscalatesToSigkillAfterTimeoutAndCleansUp) {
   EXPECT_EQ(s->state, ContainerState::kExited);
   EXPECT_EQ(Probes::Count("stop.escalated_to_sigkill"), 1);
   EXPECT_EQ(w_.clock->NowMs() >= 1'700'000'000'500, true);
+  // Exited keeps its record, bundle config, lock and name; nothing else.
   EXPECT_THAT(w_.LeaksOf(c.id), ElementsAre("file config.json", "file container.json",
                                             "file " + std::string(FakeWorld::kRoot) +
-                                                "/locks/" + c.id + ".lock"));
+                                                "/locks/" + c.id + ".lock",
+                                            "name web"));
 }
 
 // ---------------------------------------------------------------------------------------------
