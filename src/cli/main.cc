@@ -14,6 +14,7 @@
 #include "src/cli/wiring.h"
 #include "src/engine/engine.h"
 #include "src/oci/bundle.h"
+#include "src/scenario/replay.h"
 
 namespace crh {
 namespace {
@@ -113,6 +114,14 @@ int Run(int argc, char** argv) {
   rm->add_flag("-f,--force", force, "kill running containers first");
   auto* sync = app.add_subcommand("sync", "reconcile records with the runtime");
   sync->add_option("NAME", names);
+  auto* replay = app.add_subcommand("replay", "replay scenario files or folders");
+  ReplayOptions ro;
+  replay->add_option("PATH", ro.paths, "scenario files or folders")->required();
+  replay->add_option("--backend", ro.backend, "fake or real")->capture_default_str();
+  replay->add_option("--runtime", ro.runtime, "runtime name for --backend real");
+  replay->add_option("--junit", ro.junit, "write a JUnit XML report");
+  replay->add_option("--json", ro.json, "write a JSON report");
+  replay->add_option("--state-root", ro.root, "state root for --backend real (default: a temp dir)");
   auto* bundle_cmd = app.add_subcommand("bundle", "make a busybox bundle: crh bundle DIR -- CMD...");
   bundle_cmd->add_option("DIR", bundle)->required();
   bundle_cmd->add_option("CMD", cmd)->required();
@@ -125,6 +134,7 @@ int Run(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(g.log_level));
   spdlog::set_default_logger(spdlog::default_logger());
 
+  if (replay->parsed()) return RunReplay(ro, std::cout, std::cerr);
   if (bundle_cmd->parsed()) {
     Status s = MakeBusyboxBundle(bundle, cmd);
     if (!s.ok()) return Fail("bundle " + bundle, s);
