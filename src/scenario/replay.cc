@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "src/cli/wiring.h"
+#include "src/net/cni_network.h"
 #include "src/oci/bundle.h"
 
 namespace crh {
@@ -56,19 +57,32 @@ class RealScenarioWorld : public ScenarioWorld {
     return out;
   }
 
-  // Removes (force) every container the scenario declared; the first error is returned.
+  // Removes (force) every container the scenario declared, then the replay bridge; the first
+  // error is returned.
   Status CleanUp(const Scenario& s) {
     Status first;
     for (const auto& c : s.containers) {
       Status r = engine_->Remove(c.name, /*force=*/true);
       if (!r.ok() && r.code() != Code::kNotFound && first.ok()) first = r;
     }
+    CniNetwork net({.conflist = Conflist(), .state_dir = root_});
+    Status b = net.Init();
+    if (b.ok()) b = net.DeleteBridges();
+    if (!b.ok() && first.ok()) first = b;
     return first;
   }
 
  private:
+  // Replays get a bridge and subnet of their own, never crh's default network, and the IPAM
+  // state lives in the scenario's root.
+  std::string Conflist() const {
+    return BridgeConflist({.name = "crhreplay",
+                           .bridge = "crhrpl0",
+                           .subnet = "10.83.0.0/24",
+                           .data_dir = root_ + "/cni"});
+  }
   Result<std::unique_ptr<Engine>> Make() {
-    return MakeRealEngine({.root = root_, .runtime = runtime_});
+    return MakeRealEngine({.root = root_, .runtime = runtime_, .network = Conflist()});
   }
   std::string root_;
   std::string runtime_;

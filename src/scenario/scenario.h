@@ -61,7 +61,10 @@ bool IsFakeOnly(StepOp op);
 
 struct ContainerSpec {
   std::string name;
-  std::vector<std::string> command = {"sh", "-c", "counter"};
+  // A counter that runs for ever in a busybox rootfs (the real backend) and that the fake
+  // runtime models as its process counter.
+  std::vector<std::string> command = {"sh", "-c",
+                                      "i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done"};
   std::string static_ip;  // empty: any free address
   std::string id;         // empty: generated from the scenario's seed
   friend bool operator==(const ContainerSpec&, const ContainerSpec&) = default;
