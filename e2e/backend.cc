@@ -61,7 +61,8 @@ class FakeBackend final : public Backend {
   std::vector<std::string> Leaks(const Container& c, bool removed) override {
     std::vector<std::string> leaks;
     for (const auto& l : w_.LeaksOf(c.id)) {
-      if (!removed && l.rfind("file ", 0) == 0) continue;  // files stay until rm
+      // Files and the name stay until rm.
+      if (!removed && (l.rfind("file ", 0) == 0 || l.rfind("name ", 0) == 0)) continue;
       leaks.push_back(l);
     }
     return leaks;
