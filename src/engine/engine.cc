@@ -74,12 +74,24 @@ Result<Container> Engine::Load(const std::string& id) {
     if (text.status().code() == Code::kNotFound) return NotFound("no container with ID " + id);
     return text.status().WithContext("reading container record " + path);
   }
-  return Container::FromJson(*text, path);
+  // Same bytes, same record: skip the JSON parse when the file did not change since we last
+  // read or wrote it (most operations read the record they wrote a moment ago).
+  auto cached = record_cache_.find(id);
+  if (cached != record_cache_.end() && cached->second.first == *text) return cached->second.second;
+  CRH_ASSIGN_OR_RETURN(Container c, Container::FromJson(*text, path));
+  record_cache_[id] = {std::move(text).value(), c};
+  return c;
 }
 
 Status Engine::Save(const Container& c) {
   const std::string path = JoinPath(ContainerDir(c.id), "container.json");
-  Status s = deps_.fs->WriteAtomic(path, c.ToJson());
+  std::string text = c.ToJson();
+  Status s = deps_.fs->WriteAtomic(path, text);
+  if (s.ok()) {
+    record_cache_[c.id] = {std::move(text), c};
+  } else {
+    record_cache_.erase(c.id);
+  }
   return s.WithContext("saving the record of " + Who(c) + " to " + path);
 }
 

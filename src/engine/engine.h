@@ -32,6 +32,7 @@
 //   names/<name>                     the name index: the container's ID
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -169,6 +170,9 @@ class Engine {
 
   EngineDeps deps_;
   std::vector<std::string> warnings_;
+  // The last record text read or written per container, with its parse. Only ever used when the
+  // file's bytes are identical, so it can never serve a stale record.
+  std::map<std::string, std::pair<std::string, Container>> record_cache_;
 };
 
 }  // namespace crh
