@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "src/cli/wiring.h"
+#include "src/conformance/conformance_main.h"
 #include "src/engine/engine.h"
 #include "src/oci/bundle.h"
 #include "src/scenario/replay.h"
@@ -59,7 +60,11 @@ int Fail(const std::string& what, const Status& s) {
 }
 
 int Run(int argc, char** argv) {
-  CLI::App app{"crh: checkpoint and restore OCI containers with runc/crun, CRIU and CNI"};
+  CLI::App app{
+      "crh: checkpoint and restore OCI containers with runc/crun, CRIU and CNI\n"
+      "  also: crh conformance --runtime NAME|PATH   (a runtime's own checkpoint/restore contract)\n"
+      "        crh conformance-report A.json B.json --html out.html --markdown out.md\n"
+      "        crh gate --baseline B.json --candidate C.json | --candidate-runtime PATH"};
   app.require_subcommand(1);
   Globals g;
   app.add_option("--root", g.root, "state directory")->capture_default_str();
@@ -266,4 +271,16 @@ int Run(int argc, char** argv) {
 }  // namespace
 }  // namespace crh
 
-int main(int argc, char** argv) { return crh::Run(argc, argv); }
+int main(int argc, char** argv) {
+  // The conformance suite drives a runtime binary directly, without the engine; its commands
+  // parse their own flags.
+  if (argc > 1) {
+    const std::string cmd = argv[1];
+    if (cmd == "conformance") return crh::conformance::ConformanceMain(argc - 1, argv + 1);
+    if (cmd == "conformance-report") {
+      return crh::conformance::ConformanceReportMain(argc - 1, argv + 1);
+    }
+    if (cmd == "gate") return crh::conformance::GateMain(argc - 1, argv + 1);
+  }
+  return crh::Run(argc, argv);
+}

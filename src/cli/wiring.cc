@@ -43,9 +43,11 @@ Result<std::unique_ptr<Engine>> MakeRealEngine(const RealEngineOptions& opts) {
   CRH_ASSIGN_OR_RETURN(auto runtime,
                        CliRuntime::Make(CliRuntimeConfigFor(
                            tc, rt, JoinPath(JoinPath(opts.root, "runtimes"), rt.name))));
-  auto net = std::make_shared<CniNetwork>(CniNetworkOptions{
+  CniNetworkOptions net_opts{
       .conflist = opts.network.empty() ? DefaultConflist(opts.root) : opts.network,
-      .state_dir = opts.root});
+      .state_dir = opts.root};
+  if (!opts.cni_path.empty()) net_opts.cni_path = opts.cni_path;
+  auto net = std::make_shared<CniNetwork>(net_opts);
   CRH_RETURN_IF_ERROR(net->Init());
   return std::make_unique<Engine>(EngineDeps{
       .runtime = runtime,

@@ -17,6 +17,7 @@ struct RealEngineOptions {
   std::string runtime;                // manifest name or binary path; empty: the manifest's first
   std::string network;                // conflist path or JSON; empty: DefaultConflist(root)
   std::string toolchain;              // manifest path; empty: CRH_TOOLCHAIN or the default
+  std::string cni_path;               // CNI plugin folder; empty: /usr/lib/cni
 };
 
 // kFailedPrecondition with "run `sudo ci/setup.sh`" when the toolchain manifest is missing.
