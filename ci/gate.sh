@@ -1,7 +1,8 @@
 #!/bin/bash
 # CI gate for a candidate runtime: runs the conformance suite against CANDIDATE (a path to a
 # runc-compatible binary, or a manifest name) and fails when a check that passed in the committed
-# baseline of BASELINE_RUNTIME fails, newly skips or is missing. Writes the candidate's JSON
+# baseline of BASELINE_RUNTIME fails, newly skips or is missing, or when a real-capable scenario
+# of the corpus (scenarios/) fails on the candidate. Writes the candidate's JSON
 # report, the gate's JUnit and the diff table into REPORT_DIR. Needs root (sudo ci/setup.sh
 # first).
 #
@@ -19,11 +20,12 @@ if [ ! -f "$baseline" ]; then
   echo "ci/gate.sh: no baseline $baseline (run sudo ci/conformance-matrix.sh)" >&2
   exit 2
 fi
-bazel build //src/conformance:crh-conformance || exit 2
-bin="$(bazel info bazel-bin 2>/dev/null)/src/conformance/crh-conformance"
+bazel build //src/cli:crh || exit 2
+bin="$(bazel info bazel-bin 2>/dev/null)/src/cli/crh"
 mkdir -p "$report_dir"
 "$bin" gate --baseline "$baseline" --candidate-runtime "$candidate" \
   --candidate-json "$report_dir/candidate.json" --junit "$report_dir/gate.junit.xml" \
+  --scenarios scenarios \
   2> "$report_dir/candidate.tap" | tee "$report_dir/gate.txt"
 rc=${PIPESTATUS[0]}
 "$bin" conformance-report "$baseline" "$report_dir/candidate.json" \

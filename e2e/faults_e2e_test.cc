@@ -9,6 +9,7 @@
 // wrapper reads it on every call). Own bridge crhflt0 on 10.84.0.0/24, deleted at the end with
 // the temp root, the containers and the plan, even on failure. Needs root and /opt/crh (tags
 // local, exclusive); a missing toolchain is a failure naming `sudo ci/setup.sh`, never a skip.
+// CniFaultsE2eTest does the same with the faulty CNI plugin wrapper in place of the bridge plugin.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -193,6 +194,90 @@ TEST_F(FaultsE2eTest, CorruptImageFailsRestoreWithoutLeaks) {
     EXPECT_FALSE(st->checkpointed) << st->ToJson();
   }
   EXPECT_THAT(engine_->Remove("img", /*force=*/true), IsOk());
+}
+
+// The CNI side: the faulty plugin wrapper (src/faults/faulty_cni.sh) stands in for the bridge
+// plugin in a CNI_PATH of the test's own. DEL that fails after a real DEL, ADD that fails, and
+// ADD that reports another address than IPAM reserved must each leave a legal state, no leaked
+// address or netns, and a checkpoint that a retry restores on the same IP.
+class CniFaultsE2eTest : public FaultsE2eTest {
+ protected:
+  void SetUp() override {
+    FaultsE2eTest::SetUp();
+    if (HasFatalFailure()) return;
+    const std::string cni = root_ + "/cni-bin";
+    fs::create_directories(cni);
+    for (const auto& e : fs::directory_iterator("/usr/lib/cni")) {
+      fs::create_symlink(e.path(), cni + "/" + e.path().filename().string());
+    }
+    const std::string script = fs::absolute("src/faults/faulty_cni.sh").string();
+    ASSERT_TRUE(fs::exists(script)) << script << " is not in the runfiles";
+    fs::copy_file(script, cni + "/crh-faulty-bridge");
+    fs::permissions(cni + "/crh-faulty-bridge", fs::perms::owner_all);
+    cni_fault_ = root_ + "/cni-fault";
+    SetCniFault("pass");
+    setenv("CRH_CNI_FAULT_FILE", cni_fault_.c_str(), 1);
+    std::string faulty = conflist_;
+    const std::string from = "\"type\": \"bridge\"", to = "\"type\": \"crh-faulty-bridge\"";
+    auto at = faulty.find(from);
+    ASSERT_NE(at, std::string::npos) << faulty;
+    faulty.replace(at, from.size(), to);
+    auto engine = MakeRealEngine({.root = root_ + "/state",
+                                  .runtime = "faulty-runc-1.3.6",
+                                  .network = faulty,
+                                  .toolchain = root_ + "/toolchain.json",
+                                  .cni_path = cni});
+    ASSERT_THAT(engine, IsOk());
+    engine_ = std::move(*engine);
+  }
+  void TearDown() override {
+    SetCniFault("pass");
+    FaultsE2eTest::TearDown();
+    unsetenv("CRH_CNI_FAULT_FILE");
+  }
+  void SetCniFault(const std::string& fault) { std::ofstream(cni_fault_) << fault << "\n"; }
+
+  std::string cni_fault_;
+};
+
+TEST_F(CniFaultsE2eTest, CniFaultsLeaveLegalStatesAndNoLeaks) {
+  auto c = engine_->Run({.name = "cni", .bundle = bundle_});
+  ASSERT_THAT(c, IsOk());
+  ASSERT_FALSE(c->Ip().empty());
+  ASSERT_TRUE(CounterReaches(bundle_, 3));
+
+  // DEL reports failure (after really releasing): the checkpoint stands, the error is reported,
+  // and sync finishes the teardown.
+  SetCniFault("del-fail");
+  auto cp = engine_->Checkpoint("cni", {});
+  EXPECT_FALSE(cp.ok());
+  SetCniFault("pass");
+  auto st = engine_->Inspect("cni");
+  ASSERT_THAT(st, IsOk());
+  EXPECT_EQ(st->state, ContainerState::kExited);
+  EXPECT_TRUE(st->checkpointed);
+  auto synced = engine_->Sync("cni");
+  ASSERT_THAT(synced, IsOk());
+  ExpectNothingLeaked(*synced);
+
+  // ADD fails, then ADD lies about the address: restore fails, nothing leaks, the checkpoint
+  // stays; the retry gets the saved address back.
+  for (const char* fault : {"add-fail", "add-other-ip"}) {
+    SCOPED_TRACE(fault);
+    SetCniFault(fault);
+    auto r = engine_->Restore("cni", {});
+    EXPECT_FALSE(r.ok()) << "restore succeeded through CNI fault " << fault;
+    SetCniFault("pass");
+    auto now = engine_->Inspect("cni");
+    ASSERT_THAT(now, IsOk());
+    EXPECT_EQ(now->state, ContainerState::kExited) << now->ToJson();
+    EXPECT_TRUE(now->checkpointed);
+    ExpectNothingLeaked(*now);
+  }
+  auto rs = engine_->Restore("cni", {});
+  ASSERT_THAT(rs, IsOk());
+  EXPECT_EQ(rs->Ip(), c->Ip());
+  EXPECT_THAT(engine_->Remove("cni", /*force=*/true), IsOk());
 }
 
 }  // namespace

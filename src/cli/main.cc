@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "src/cli/wiring.h"
@@ -137,7 +138,6 @@ int Run(int argc, char** argv) {
     return app.exit(e);
   }
   spdlog::set_level(spdlog::level::from_str(g.log_level));
-  spdlog::set_default_logger(spdlog::default_logger());
 
   if (replay->parsed()) return RunReplay(ro, std::cout, std::cerr);
   if (bundle_cmd->parsed()) {
@@ -272,6 +272,9 @@ int Run(int argc, char** argv) {
 }  // namespace crh
 
 int main(int argc, char** argv) {
+  // Logs go to stderr, so stdout carries only what a command prints (names, JSON, TAP, tables).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("crh"));
+  spdlog::set_level(spdlog::level::warn);
   // The conformance suite drives a runtime binary directly, without the engine; its commands
   // parse their own flags.
   if (argc > 1) {

@@ -6,9 +6,11 @@
 #include <sstream>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "src/conformance/report.h"
 #include "src/conformance/runner.h"
+#include "src/scenario/replay.h"
 
 namespace crh::conformance {
 
@@ -174,6 +176,11 @@ int GateMain(int argc, char** argv) {
   app.add_option("--junit", junit, "write the gate's JUnit XML here");
   app.add_option("--candidate-json", candidate_json,
                  "with --candidate-runtime: keep the candidate's JSON report here");
+  std::vector<std::string> scenarios;
+  app.add_option("--scenarios", scenarios,
+                 "with --candidate-runtime: also replay these scenario files or folders on it "
+                 "(the real-capable ones); any failure fails the gate")
+      ->expected(1, -1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -219,7 +226,42 @@ int GateMain(int argc, char** argv) {
   GateDiff d = Diff(*base, cand);
   std::cout << DiffTable(d, *base, cand);
   if (!junit.empty() && !WriteFile(junit, GateJUnit(d, cand))) return 2;
-  return d.ok() ? 0 : 1;
+  int scenario_rc = 0;
+  if (!scenarios.empty()) {
+    if (candidate_runtime.empty()) {
+      std::cerr << "gate: --scenarios needs --candidate-runtime (they run on the runtime)\n";
+      return 2;
+    }
+    auto rt = ResolveRuntime(candidate_runtime, criu, name);
+    if (!rt.ok()) {
+      std::cerr << "gate: " << rt.status().ToString() << "\n";
+      return 2;
+    }
+    // The engine finds runtimes through a toolchain manifest: give it one that lists the
+    // candidate, whatever its path.
+    char tmpl[] = "/tmp/crh-gate-XXXXXX";
+    if (!mkdtemp(tmpl)) return 2;
+    const std::string manifest = std::string(tmpl) + "/toolchain.json";
+    nlohmann::json m{{"criu", {{"path", rt->criu_path}, {"version", rt->criu_version}}},
+                     {"runtimes",
+                      {{{"name", "candidate"},
+                        {"path", rt->binary},
+                        {"version", rt->version},
+                        {"criu_flag", rt->criu_flag}}}},
+                     {"path_prefix", fs::path(rt->criu_path).parent_path().string()}};
+    if (!WriteFile(manifest, m.dump(2))) return 2;
+    std::cout << "\nscenario corpus on the candidate:\n";
+    scenario_rc = RunReplay({.paths = scenarios,
+                             .backend = "real",
+                             .runtime = "candidate",
+                             .toolchain = manifest},
+                            std::cout, std::cerr);
+    std::error_code ec;
+    fs::remove_all(tmpl, ec);
+    if (scenario_rc != 0) std::cout << "gate: the scenario corpus fails on the candidate\n";
+  }
+  if (scenario_rc == 2) return 2;
+  return d.ok() && scenario_rc == 0 ? 0 : 1;
 }
 
 }  // namespace crh::conformance

@@ -22,8 +22,8 @@ namespace fs = std::filesystem;
 // The real backend: an engine from MakeRealEngine over a root of the scenario's own.
 class RealScenarioWorld : public ScenarioWorld {
  public:
-  RealScenarioWorld(std::string root, std::string runtime)
-      : root_(std::move(root)), runtime_(std::move(runtime)) {}
+  RealScenarioWorld(std::string root, std::string runtime, std::string toolchain)
+      : root_(std::move(root)), runtime_(std::move(runtime)), toolchain_(std::move(toolchain)) {}
 
   Status Init() {
     CRH_ASSIGN_OR_RETURN(engine_, Make());
@@ -82,10 +82,12 @@ class RealScenarioWorld : public ScenarioWorld {
                            .data_dir = root_ + "/cni"});
   }
   Result<std::unique_ptr<Engine>> Make() {
-    return MakeRealEngine({.root = root_, .runtime = runtime_, .network = Conflist()});
+    return MakeRealEngine(
+        {.root = root_, .runtime = runtime_, .network = Conflist(), .toolchain = toolchain_});
   }
   std::string root_;
   std::string runtime_;
+  std::string toolchain_;
   std::unique_ptr<Engine> engine_;
 };
 
@@ -257,7 +259,7 @@ int RunReplay(const ReplayOptions& opts, std::ostream& out, std::ostream& err) {
       res = RunScenario(*w, *parsed);
     } else {
       const std::string sroot = root + "/" + ContentHash(file) + "-" + parsed->name;
-      RealScenarioWorld w(sroot, opts.runtime);
+      RealScenarioWorld w(sroot, opts.runtime, opts.toolchain);
       if (Status s = w.Init(); !s.ok()) {
         res.outcome = ScenarioResult::Outcome::kCrashed;
         res.name = parsed->name;

@@ -33,6 +33,7 @@ struct ReplayOptions {
   std::string junit;               // JUnit XML report path, or ""
   std::string json;                // JSON report path, or ""
   std::string root;  // state root for the real backend; default a fresh temp dir
+  std::string toolchain;  // real backend: manifest path; empty: CRH_TOOLCHAIN or the default
 };
 
 int RunReplay(const ReplayOptions& opts, std::ostream& out, std::ostream& err);
