@@ -1,5 +1,7 @@
 #include "src/conformance/runner.h"
 
+#include "src/base/host.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -133,67 +135,8 @@ std::map<std::string, std::string> BaseEnv(const RuntimeUnderTest& rt,
   return env;
 }
 
-// Mount points at or below `dir`, deepest first.
-std::vector<std::string> MountsUnder(const std::string& dir) {
-  std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string a, b, c, root, mp;
-    f >> a >> b >> c >> root >> mp;
-    if (mp == dir || mp.rfind(dir + "/", 0) == 0) out.push_back(mp);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const std::string& x, const std::string& y) { return x.size() > y.size(); });
-  return out;
-}
 
-// Cgroup directories named after the container in each v1 hierarchy (and v2 at the top).
-std::vector<fs::path> CgroupDirs(const std::string& id) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    fs::path d = h.path() / id;
-    if (fs::is_directory(d, ec)) out.push_back(d);
-  }
-  return out;
-}
 
-// Thaws, kills and removes a container's cgroups: the last resort after a runtime failed or was
-// killed without cleaning up (crun leaves them after a failed restore).
-void RemoveCgroups(const std::string& id) {
-  auto dirs = CgroupDirs(id);
-  for (const auto& d : dirs) {
-    std::ofstream(d / "freezer.state") << "THAWED";
-    std::ofstream(d / "cgroup.freeze") << "0";
-  }
-  const int64_t deadline = MonotonicMs() + 3000;
-  std::error_code ec;
-  for (const auto& d : dirs) {
-    std::vector<fs::path> tree;
-    for (const auto& e : fs::recursive_directory_iterator(d, ec)) {
-      if (e.is_directory(ec)) tree.push_back(e.path());
-    }
-    std::sort(tree.begin(), tree.end(), [](const fs::path& a, const fs::path& b) {
-      return a.string().size() > b.string().size();
-    });
-    tree.push_back(d);
-    for (const auto& t : tree) {
-      while (true) {
-        std::ifstream procs(t / "cgroup.procs");
-        bool any = false;
-        for (pid_t p; procs >> p;) {
-          any = true;
-          kill(p, SIGKILL);
-        }
-        if (!any || MonotonicMs() > deadline) break;
-        usleep(10'000);
-      }
-      rmdir(t.c_str());
-    }
-  }
-}
 
 std::string FirstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
 
@@ -471,7 +414,7 @@ std::string CheckContext::Leftovers(const std::string& id, const std::string& bu
   std::error_code ec;
   if (fs::exists(fs::path(root_) / id, ec)) out += "state dir " + root_ + "/" + id + "; ";
   if (!StatusOf(id).empty()) out += "`state " + id + "` still succeeds; ";
-  for (const auto& d : CgroupDirs(id)) out += "cgroup " + d.string() + "; ";
+  for (const auto& d : CgroupDirs("/" + id)) out += "cgroup " + d + "; ";
   for (const auto& m : MountsUnder(dir_)) out += "mount " + m + "; ";
   if (!bundle.empty() && fs::exists(bundle + "/criu-root", ec)) {
     out += "directory " + bundle + "/criu-root; ";
@@ -486,7 +429,7 @@ void CheckContext::ForceRemove(const std::string& id) {
     Run({"resume", id}, 10'000);
     Run({"delete", "--force", id}, 15'000);
   }
-  RemoveCgroups(id);
+  RemoveCgroups("/" + id);
   if (fs::exists(fs::path(root_) / id, ec)) {
     for (const auto& m : MountsUnder((fs::path(root_) / id).string())) {
       umount2(m.c_str(), MNT_DETACH);

@@ -1,5 +1,7 @@
 #include "src/fs/posix_filesystem.h"
 
+#include "src/base/host.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -231,30 +233,6 @@ Status PosixFilesystem::Remove(const std::string& path) {
   return Status::Ok();
 }
 
-// Mount points at or under `path`, from /proc/self/mountinfo (field 5, octal escapes decoded).
-static std::vector<std::string> MountsUnder(const std::string& path) {
-  std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  std::string prefix = path;
-  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
-  while (std::getline(in, line)) {
-    std::istringstream ss(line);
-    std::string f[5];
-    for (auto& x : f) ss >> x;
-    std::string mp;
-    for (size_t i = 0; i < f[4].size(); ++i) {
-      if (f[4][i] == '\\' && i + 3 < f[4].size()) {
-        mp += static_cast<char>(std::stoi(f[4].substr(i + 1, 3), nullptr, 8));
-        i += 3;
-      } else {
-        mp += f[4][i];
-      }
-    }
-    if (mp == prefix || mp.rfind(prefix + "/", 0) == 0) out.push_back(mp);
-  }
-  return out;
-}
 
 Status PosixFilesystem::RemoveAll(const std::string& path) {
   struct stat st;

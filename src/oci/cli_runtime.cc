@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/base/subprocess.h"
+#include "src/base/host.h"
 #include "src/oci/stdio_log.h"
 
 extern char** environ;
@@ -88,33 +89,6 @@ bool StatusRefuses(const std::string& op, RuntimeStatus st) {
   return false;
 }
 
-// Mount points at or below `dir`, deepest first, from /proc/self/mountinfo.
-std::vector<std::string> MountsUnder(const std::string& dir) {
-  std::vector<std::string> out;
-  if (dir.empty()) return out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, devno, root, mp;
-    f >> id >> parent >> devno >> root >> mp;
-    std::string decoded;  // mountinfo escapes space, tab, newline and backslash as \ooo
-    for (size_t i = 0; i < mp.size(); ++i) {
-      if (mp[i] == '\\' && i + 3 < mp.size()) {
-        int c = 0;
-        for (size_t k = i + 1; k <= i + 3; ++k) c = c * 8 + (mp[k] - '0');
-        decoded += static_cast<char>(c);
-        i += 3;
-      } else {
-        decoded += mp[i];
-      }
-    }
-    if (decoded == dir || decoded.rfind(dir + "/", 0) == 0) out.push_back(decoded);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  return out;
-}
 
 // The container's cgroup path relative to each hierarchy: config.json's linux.cgroupsPath if it
 // is a plain path, else "/<id>" (what runc and crun use when it is unset). "" if unusable.
@@ -132,48 +106,6 @@ std::string CgroupRelPath(const std::string& bundle, const std::string& id) {
   return rel;
 }
 
-// Thaws, kills and removes the cgroup `rel` in every hierarchy under /sys/fs/cgroup. Used only
-// when the runtime that owned it was killed or failed without cleaning up.
-void RemoveCgroups(const std::string& rel) {
-  if (rel.empty() || rel == "/") return;
-  std::vector<fs::path> dirs;
-  std::error_code ec;
-  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    fs::path d = h.path().string() + rel;
-    if (fs::is_directory(d, ec)) dirs.push_back(d);
-  }
-  fs::path v2 = "/sys/fs/cgroup" + rel;  // a pure cgroup v2 host
-  if (fs::exists(v2 / "cgroup.procs", ec)) dirs.push_back(v2);
-  for (const auto& d : dirs) {
-    std::ofstream(d / "freezer.state") << "THAWED";
-    std::ofstream(d / "cgroup.freeze") << "0";
-  }
-  const int64_t deadline = MonotonicMs() + 3000;
-  for (const auto& d : dirs) {
-    // Depth first: crun keeps a .proxy-crun child.
-    std::vector<fs::path> tree;
-    for (const auto& e : fs::recursive_directory_iterator(d, ec)) {
-      if (e.is_directory(ec)) tree.push_back(e.path());
-    }
-    std::sort(tree.begin(), tree.end(), [](const fs::path& a, const fs::path& b) {
-      return a.string().size() > b.string().size();
-    });
-    tree.push_back(d);
-    for (const auto& t : tree) {
-      while (true) {
-        std::ifstream procs(t / "cgroup.procs");
-        bool any = false;
-        for (pid_t pid; procs >> pid;) {
-          any = true;
-          kill(pid, SIGKILL);
-        }
-        if (!any || MonotonicMs() > deadline) break;
-        usleep(10'000);
-      }
-      rmdir(t.c_str());
-    }
-  }
-}
 
 bool IsNotFoundText(const std::string& lower) {
   return ContainsAny(lower, {"does not exist", "not found", "no such container"});

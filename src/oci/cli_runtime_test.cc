@@ -8,6 +8,8 @@
 // failure that says to run `sudo ci/setup.sh`, never a skip.
 #include "src/oci/cli_runtime.h"
 
+#include "src/base/host.h"
+
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -349,19 +351,6 @@ int TruncateImages(const std::string& img, const std::string& prefix, double fra
   return n;
 }
 
-// Mount points under `dir` (a killed runtime or CRIU can leave some).
-std::vector<std::string> MountsUnder(const std::string& dir) {
-  std::vector<std::string> out;
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string a, b, c, root, mp;
-    f >> a >> b >> c >> root >> mp;
-    if (mp.rfind(dir + "/", 0) == 0) out.push_back(mp);
-  }
-  return out;
-}
 
 void ExpectNoTraces(CliRuntime& runtime, const std::string& dir, const std::string& id) {
   EXPECT_THAT(runtime.State(id), StatusIs(Code::kNotFound)) << "no half-restored container";
