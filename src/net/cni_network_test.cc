@@ -77,10 +77,11 @@ std::set<std::string> HostVeths() {
 class CniNetworkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces, bridges)";
-    if (access("/usr/lib/cni/bridge", X_OK) != 0 || access("/usr/lib/cni/host-local", X_OK) != 0) {
-      GTEST_SKIP() << "containernetworking-plugins are not installed in /usr/lib/cni";
-    }
+    // A missing prerequisite is a setup step left out, never a reason to skip.
+    ASSERT_EQ(geteuid(), 0) << "needs root (network namespaces, bridges): run as root";
+    ASSERT_TRUE(access("/usr/lib/cni/bridge", X_OK) == 0 &&
+                access("/usr/lib/cni/host-local", X_OK) == 0)
+        << "containernetworking-plugins are not installed in /usr/lib/cni: run `sudo ci/setup.sh`";
     const char* tmp = std::getenv("TEST_TMPDIR");
     std::string base = std::string(tmp ? tmp : "/tmp") + "/cni_test_XXXXXX";
     ASSERT_NE(mkdtemp(base.data()), nullptr);
