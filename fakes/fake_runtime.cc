@@ -74,6 +74,18 @@ Result<std::string> FakeRuntime::ReadBundleNetns(const std::string& bundle) {
   const std::string path = JoinPath(bundle, "config.json");
   if (!fs_->Exists(path)) return NotFound(path + ": no such file (not an OCI bundle)");
   CRH_ASSIGN_OR_RETURN(std::string text, fs_->Read(path));
+  // Same bytes, same answer: property runs create and restore from a handful of bundles
+  // thousands of times, and parsing the spec each time dominated the fake's cost.
+  if (auto hit = bundle_netns_cache_.find(text); hit != bundle_netns_cache_.end()) {
+    return hit->second;
+  }
+  auto netns = ParseBundleNetns(path, text);
+  if (netns.ok()) bundle_netns_cache_[text] = *netns;
+  return netns;
+}
+
+Result<std::string> FakeRuntime::ParseBundleNetns(const std::string& path,
+                                                  const std::string& text) {
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return InvalidArgument(path + ": not a JSON object (cannot parse the OCI spec)");

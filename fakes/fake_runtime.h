@@ -125,12 +125,14 @@ class FakeRuntime : public OciRuntime {
   std::optional<FaultRule> CheckSite(const char* site, const std::string& id);
   // Reads <bundle>/config.json and returns its network namespace path ("" if none).
   Result<std::string> ReadBundleNetns(const std::string& bundle);
+  static Result<std::string> ParseBundleNetns(const std::string& path, const std::string& text);
 
   FilesystemPtr fs_;
   FaultPlanPtr plan_;
   mutable std::mutex mu_;
   std::map<std::string, Container> containers_;
   int next_pid_ = 1000;
+  std::map<std::string, std::string> bundle_netns_cache_;  // config.json text -> netns path
 };
 
 using FakeRuntimePtr = std::shared_ptr<FakeRuntime>;

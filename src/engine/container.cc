@@ -1,5 +1,6 @@
 #include "src/engine/container.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 namespace crh {
@@ -60,26 +61,72 @@ Status ValidateIdentifier(std::string_view value, std::string_view what) {
   return Status::Ok();
 }
 
+namespace {
+
+// A JSON string literal. Records are written on every step of every operation, so this avoids
+// building an nlohmann tree just to print fifteen scalars.
+void AppendQuoted(std::string& out, const std::string& v) {
+  out += '"';
+  for (unsigned char c : v) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
 std::string Container::ToJson() const {
-  json j{
-      {"id", id},
-      {"name", name},
-      {"bundle", bundle},
-      {"requested_ip", requested_ip},
-      {"runtime", runtime},
-      {"state", StateName(state)},
-      {"pid", pid},
-      {"netns_path", netns_path},
-      {"checkpointed", checkpointed},
-      {"restored", restored},
-      {"pending", PendingOpName(pending)},
-      {"created_at_ms", created_at_ms},
-      {"started_at_ms", started_at_ms},
-      {"checkpointed_at_ms", checkpointed_at_ms},
-      {"restored_at_ms", restored_at_ms},
+  std::string o = "{\n";
+  auto str = [&](const char* k, const std::string& v) {
+    o += "  \"";
+    o += k;
+    o += "\": ";
+    AppendQuoted(o, v);
+    o += ",\n";
   };
-  j["network_status"] = has_network_status ? json::parse(network_status.ToJson()) : json(nullptr);
-  return j.dump(2) + "\n";
+  auto num = [&](const char* k, int64_t v) {
+    o += "  \"";
+    o += k;
+    o += "\": " + std::to_string(v) + ",\n";
+  };
+  auto boolean = [&](const char* k, bool v) {
+    o += "  \"";
+    o += k;
+    o += v ? "\": true,\n" : "\": false,\n";
+  };
+  str("id", id);
+  str("name", name);
+  str("bundle", bundle);
+  str("requested_ip", requested_ip);
+  str("runtime", runtime);
+  str("state", std::string(StateName(state)));
+  num("pid", pid);
+  str("netns_path", netns_path);
+  boolean("checkpointed", checkpointed);
+  boolean("restored", restored);
+  str("pending", std::string(PendingOpName(pending)));
+  num("created_at_ms", created_at_ms);
+  num("started_at_ms", started_at_ms);
+  num("checkpointed_at_ms", checkpointed_at_ms);
+  num("restored_at_ms", restored_at_ms);
+  o += "  \"network_status\": ";
+  o += has_network_status ? network_status.ToJson() : "null";
+  o += "\n}\n";
+  return o;
 }
 
 Result<Container> Container::FromJson(const std::string& text, const std::string& source) {

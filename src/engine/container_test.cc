@@ -48,6 +48,17 @@ TEST(ContainerTest, RecordRoundTrips) {
   EXPECT_EQ(back->Ip(), "10.88.0.9");
 }
 
+TEST(ContainerTest, AwkwardStringsSurviveTheRecord) {
+  Container c;
+  c.id = "abc";
+  c.name = "web";
+  c.bundle = std::string("/b/\"quoted\"/back\\slash/new\nline/tab\t/\x01ctl/\xc3\xa9t\xc3\xa9");
+  auto back = Container::FromJson(c.ToJson(), "/r/container.json");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->bundle, c.bundle);
+  EXPECT_EQ(back->ToJson(), c.ToJson());
+}
+
 TEST(ContainerTest, CorruptRecordNamesPathAndField) {
   EXPECT_THAT(Container::FromJson("{\"id\":\"x\"", "/r/c.json"),
               StatusIs(Code::kDataLoss, HasSubstr("/r/c.json")));
