@@ -264,6 +264,11 @@ bool HttpOk(const std::string& ip) {
 
 TEST_P(RealOnlyTest, SeedWalkthroughHttpdKeepsItsIpAcrossCheckpointRestore) {
   const std::string bundle = "/tmp/crh-e2e-httpd-" + std::to_string(getpid());
+  // Removed however the test ends (the containers go first, in TearDown's RemoveAll).
+  struct RemoveBundle {
+    std::string dir;
+    ~RemoveBundle() { RunCommand({.argv = {"rm", "-rf", dir}}).status().IgnoreError(); }
+  } remove_bundle{bundle};
   ASSERT_THAT(MakeBusyboxBundle(bundle, {"httpd", "-f", "-p", "8080", "-h", "/etc"}), IsOk());
   auto c = e().Run({.name = "httpd", .bundle = bundle});
   ASSERT_THAT(c, IsOk());
@@ -277,7 +282,6 @@ TEST_P(RealOnlyTest, SeedWalkthroughHttpdKeepsItsIpAcrossCheckpointRestore) {
   EXPECT_TRUE(EventuallyHttpOk(r->Ip()));
   ASSERT_THAT(e().Remove("httpd", true), IsOk());
   EXPECT_THAT(b_->Leaks(*r, /*removed=*/true), IsEmpty());
-  RunCommand({.argv = {"rm", "-rf", bundle}}).status().IgnoreError();
 }
 
 INSTANTIATE_TEST_SUITE_P(Runtimes, RealOnlyTest, ::testing::ValuesIn(BackendNames(false)),

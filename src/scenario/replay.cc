@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "src/cli/wiring.h"
+#include "src/fs/posix_filesystem.h"
 #include "src/net/cni_network.h"
 #include "src/oci/bundle.h"
 
@@ -293,6 +294,17 @@ int RunReplay(const ReplayOptions& opts, std::ostream& out, std::ostream& err) {
     pass += r.outcome == ScenarioResult::Outcome::kPass;
     skipped += r.outcome == ScenarioResult::Outcome::kSkipped;
     fail += IsFailure(r.outcome);
+  }
+  if (opts.backend == "real" && opts.root.empty()) {
+    // A temporary root is ours: gone when everything passed, kept (and named) to look into when
+    // something did not. PosixFilesystem refuses to delete through a leftover mount.
+    if (fail == 0) {
+      if (Status r = PosixFilesystem().RemoveAll(root); !r.ok()) {
+        err << "crh replay: could not remove " << root << ": " << r.message() << "\n";
+      }
+    } else {
+      out << "state of the failed run kept in " << root << "\n";
+    }
   }
   out << "replayed " << results.size() << " scenario(s) on the " << opts.backend << " backend"
       << (opts.runtime.empty() ? "" : " (" + opts.runtime + ")") << ": " << pass << " passed, "
