@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,16 +25,7 @@ int64_t MonotonicMs() {
 }
 
 std::vector<std::string> BuildEnv(const CommandSpec& spec) {
-  std::map<std::string, std::string> env;
-  if (spec.env) {
-    env = *spec.env;
-  } else {
-    for (char** e = environ; *e; ++e) {
-      std::string kv(*e);
-      auto eq = kv.find('=');
-      if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-  }
+  std::map<std::string, std::string> env = spec.env ? *spec.env : CurrentEnvironment();
   for (const auto& [k, v] : spec.env_add) env[k] = v;
   std::vector<std::string> out;
   for (const auto& [k, v] : env) out.push_back(k + "=" + v);
@@ -45,6 +37,77 @@ std::string Tail(const std::string& s, size_t n) {
 }
 
 }  // namespace
+
+std::map<std::string, std::string> CurrentEnvironment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return env;
+}
+
+Result<GroupRunResult> RunInProcessGroup(const std::vector<std::string>& argv,
+                                         const std::map<std::string, std::string>& env,
+                                         const std::array<int, 3>& stdio, const std::string& cwd,
+                                         int timeout_ms) {
+  if (argv.empty()) return InvalidArgument("RunInProcessGroup: empty argv");
+  // Everything the child needs is built before fork: after it only async-signal-safe calls.
+  std::vector<std::string> envs;
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<char*> envp, args;
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  for (auto& a : argv_copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  const char* dir = cwd.empty() ? nullptr : cwd.c_str();
+
+  pid_t pid = fork();
+  if (pid < 0) return Unavailable("cannot run " + argv[0] + ": fork: " + strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    // Move the three descriptors out of the way first: one of them may already be 0, 1 or 2.
+    int tmp[3];
+    for (int i = 0; i < 3; ++i) tmp[i] = fcntl(stdio[i], F_DUPFD, 10);
+    for (int i = 0; i < 3; ++i) dup2(tmp[i], i);
+    syscall(SYS_close_range, 3U, ~0U, 0U);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+    if (dir && chdir(dir) != 0) _exit(126);
+    execve(args[0], args.data(), envp.data());
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also from here, so a kill(-pid) right away reaches it
+
+  GroupRunResult r;
+  const int64_t deadline = MonotonicMs() + timeout_ms;
+  int st = 0;
+  int sleep_us = 1000;
+  while (true) {
+    pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) return Unavailable(std::string("waitpid: ") + strerror(errno));
+    if (MonotonicMs() > deadline) {
+      r.timed_out = true;
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);
+      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      // CRIU or a runtime helper may outlive the killed runtime in its group.
+      kill(-pid, SIGKILL);
+      break;
+    }
+    usleep(sleep_us);
+    sleep_us = sleep_us * 2 > 20'000 ? 20'000 : sleep_us * 2;
+  }
+  if (WIFEXITED(st)) r.exit_code = WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) r.exit_code = 128 + WTERMSIG(st);
+  return r;
+}
 
 std::string CommandResult::Describe(const std::string& what) const {
   std::string d = what;

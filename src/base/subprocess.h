@@ -2,6 +2,7 @@
 // Runs an external program (a runtime, a CNI plugin, `ip`) and collects what it said. Used by the
 // real seam implementations only; the engine never runs programs itself.
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,6 +36,24 @@ struct CommandResult {
 // kUnavailable only if the program could not be started at all (not found, not executable); a
 // non-zero exit is a CommandResult, for the caller to judge.
 Result<CommandResult> RunCommand(const CommandSpec& spec);
+
+// The process's environment as a map.
+std::map<std::string, std::string> CurrentEnvironment();
+
+struct GroupRunResult {
+  int exit_code = -1;  // exit status, or 128+signal
+  bool timed_out = false;
+};
+
+// Runs argv (a path, not looked up on PATH) with exactly `env`, fds 0..2 = `stdio` and no other
+// descriptor, in `cwd` if not empty, in a process group of its own. After `timeout_ms` the whole
+// group is SIGKILLed: a runtime's CRIU can outlive the runtime and spin (CRIU 4.2.1 on a truncated
+// pages image). Waits for exit, not for EOF on any pipe, so a detached container may keep the
+// stdio open. kUnavailable if the process could not be created.
+Result<GroupRunResult> RunInProcessGroup(const std::vector<std::string>& argv,
+                                         const std::map<std::string, std::string>& env,
+                                         const std::array<int, 3>& stdio, const std::string& cwd,
+                                         int timeout_ms);
 
 // Joins argv for logs: quotes words with spaces.
 std::string ShellJoin(const std::vector<std::string>& argv);

@@ -55,77 +55,26 @@ std::string Tail(const std::string& s, size_t n) {
   return s.size() > n ? "..." + s.substr(s.size() - n) : s;
 }
 
-// fork+exec in a new process group, fds 0..2 as given and nothing else open, waiting with a
-// timeout after which the whole group is SIGKILLed (CRIU can spin forever on a bad image).
+// RunInProcessGroup, timed and described for the check's transcript.
 RunResult Spawn(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                 const std::array<int, 3>& fds, const std::string& cwd, int timeout_ms) {
   RunResult r;
   r.command = ShellJoin(argv);
-  std::vector<std::string> envs;
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
-  const char* dir = cwd.empty() ? nullptr : cwd.c_str();
-
   auto t0 = Clock::now();
-  pid_t pid = fork();
-  if (pid < 0) {
-    r.output = std::string("fork: ") + strerror(errno);
+  auto run = RunInProcessGroup(argv, env, fds, cwd, timeout_ms);
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!run.ok()) {
+    r.output = run.status().message();
     return r;
   }
-  if (pid == 0) {
-    setpgid(0, 0);
-    int tmp[3];
-    for (int i = 0; i < 3; ++i) tmp[i] = fcntl(fds[i], F_DUPFD, 10);
-    for (int i = 0; i < 3; ++i) dup2(tmp[i], i);
-    syscall(SYS_close_range, 3U, ~0U, 0U);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s = 1; s < NSIG; ++s) signal(s, SIG_DFL);
-    if (dir && chdir(dir) != 0) _exit(126);
-    execve(args[0], args.data(), envp.data());
-    _exit(127);
-  }
-  setpgid(pid, pid);
-  const int64_t deadline = MonotonicMs() + timeout_ms;
-  int st = 0;
-  int sleep_us = 1000;
-  while (true) {
-    pid_t w = waitpid(pid, &st, WNOHANG);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) break;
-    if (MonotonicMs() > deadline) {
-      r.timed_out = true;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-    usleep(sleep_us);
-    sleep_us = std::min(sleep_us * 2, 20'000);
-  }
-  // CRIU or a runtime helper may outlive a killed runtime in its group.
-  if (r.timed_out) kill(-pid, SIGKILL);
-  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  if (WIFEXITED(st)) r.exit_code = WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) r.exit_code = 128 + WTERMSIG(st);
+  r.exit_code = run->exit_code;
+  r.timed_out = run->timed_out;
   return r;
 }
 
 std::map<std::string, std::string> BaseEnv(const RuntimeUnderTest& rt,
                                            const std::map<std::string, std::string>& extra) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  std::map<std::string, std::string> env = CurrentEnvironment();
   // runc >= 1.2 and crun's libcriu exec `criu` from PATH; CRIU itself runs ip/iptables from sbin.
   std::string path = env.count("PATH") ? env["PATH"] : "/usr/local/bin:/usr/bin:/bin";
   if (!rt.criu_path.empty()) path = fs::path(rt.criu_path).parent_path().string() + ":" + path;

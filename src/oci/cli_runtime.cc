@@ -34,12 +34,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-int64_t MonotonicMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
-}
-
 Status ValidateId(const std::string& id) {
   if (id.empty() || id.size() > 128 || id[0] == '.' || id[0] == '-') {
     return InvalidArgument("invalid container id \"" + id + "\"");
@@ -153,69 +147,15 @@ std::string RuntimeLogMessages(const std::string& path) {
   return s.size() > 4000 ? "..." + s.substr(s.size() - 4000) : s;
 }
 
-// posix_spawn with fds 0..2 given; waits for exit (not for EOF on any pipe).
+// The runtime with fds 0..2 given, in its own process group, with the configured timeout.
 Result<int> SpawnAndWait(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env_add,
                          const std::array<int, 3>& stdio, int timeout_ms, bool* timed_out) {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string kv(*e);
-    auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  auto env = CurrentEnvironment();
   for (const auto& [k, v] : env_add) env[k] = v;
-  std::vector<std::string> envs;
-  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
-  std::vector<char*> envp, args;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = argv;
-  for (auto& a : argv_copy) args.push_back(a.data());
-  args.push_back(nullptr);
-
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  for (int i = 0; i < 3; ++i) posix_spawn_file_actions_adddup2(&fa, stdio[i], i);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  // Its own process group, so a timeout can kill the runtime and the CRIU it started, which
-  // would otherwise spin on (a truncated image can make CRIU 4.2.1's restorer loop forever).
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP);
-  pid_t pid;
-  int rc = posix_spawn(&pid, args[0], &fa, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Unavailable("cannot run " + argv[0] + ": " + strerror(rc));
-
-  *timed_out = false;
-  const int64_t deadline = MonotonicMs() + timeout_ms;
-  int st = 0;
-  int sleep_us = 1000;
-  while (true) {
-    pid_t r = waitpid(pid, &st, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return Unavailable(std::string("waitpid: ") + strerror(errno));
-    if (MonotonicMs() > deadline) {
-      *timed_out = true;
-      kill(-pid, SIGKILL);
-      kill(pid, SIGKILL);
-      while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-      }
-      break;
-    }
-    usleep(sleep_us);
-    sleep_us = std::min(sleep_us * 2, 20'000);
-  }
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-  return -1;
+  CRH_ASSIGN_OR_RETURN(GroupRunResult r, RunInProcessGroup(argv, env, stdio, "", timeout_ms));
+  *timed_out = r.timed_out;
+  return r.exit_code;
 }
 
 Status MakeDirs(const std::string& dir, const char* what) {
