@@ -16,6 +16,7 @@
 #include "src/conformance/conformance_main.h"
 #include "src/engine/engine.h"
 #include "src/oci/bundle.h"
+#include "src/oci/toolchain.h"
 #include "src/scenario/replay.h"
 
 namespace crh {
@@ -70,7 +71,8 @@ int Run(int argc, char** argv) {
   Globals g;
   app.add_option("--root", g.root, "state directory")->capture_default_str();
   app.add_option("--runtime", g.runtime,
-                 "runtime name from the toolchain manifest, or a path (default: the first)");
+                 "runtime: a family (runc, crun: its newest version), a manifest name (runc-1.3.6) or a "
+                 "path (default: the manifest's first)");
   app.add_option("--network", g.network, "CNI .conflist (default: crh's bridge, 10.87.0.0/16)");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
@@ -161,9 +163,11 @@ int Run(int argc, char** argv) {
   if (!engine_or.ok()) return Fail("setting up", engine_or.status());
   Engine& e = **engine_or;
   auto engine_for = [&](const std::string& name_or_id) -> Result<Engine*> {
-    if (!g.runtime.empty()) return &e;
     auto c = e.Inspect(name_or_id);
     if (!c.ok() || c->runtime.empty()) return &e;
+    // An explicit exact runtime is the user's word (the engine refuses a mismatch with the fix);
+    // a family ("--runtime runc") or none means the runtime that created the container.
+    if (!g.runtime.empty() && RuntimeFamily(c->runtime) != g.runtime) return &e;
     return engine_named(c->runtime);
   };
   auto abs = [](const std::string& p) {

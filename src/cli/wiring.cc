@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <spdlog/spdlog.h>
+
 #include "src/base/clock.h"
 #include "src/base/sim_random.h"
 #include "src/fs/posix_filesystem.h"
@@ -39,6 +41,9 @@ Result<std::unique_ptr<Engine>> MakeRealEngine(const RealEngineOptions& opts) {
     want = tc.runtimes.front().name;
   }
   CRH_ASSIGN_OR_RETURN(ToolchainRuntime rt, tc.FindRuntime(want));
+  if (rt.name != want) {
+    spdlog::info("runtime \"{}\" is {} ({}) from {}", want, rt.name, rt.path, tc.manifest_path);
+  }
   // Each runtime keeps its state in its own folder under the crh root, never in /run/runc.
   CRH_ASSIGN_OR_RETURN(auto runtime,
                        CliRuntime::Make(CliRuntimeConfigFor(

@@ -1,9 +1,11 @@
 #include "src/oci/toolchain.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -85,26 +87,58 @@ Result<Toolchain> LoadToolchain(const std::string& path) {
   return tc;
 }
 
+int CompareVersions(std::string_view a, std::string_view b) {
+  // Dotted numeric components compare as numbers ("1.28" > "1.3"); anything else as text.
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    size_t ie = a.find('.', i), je = b.find('.', j);
+    if (ie == std::string_view::npos) ie = a.size();
+    if (je == std::string_view::npos) je = b.size();
+    std::string_view pa = i < a.size() ? a.substr(i, ie - i) : std::string_view("0");
+    std::string_view pb = j < b.size() ? b.substr(j, je - j) : std::string_view("0");
+    auto numeric = [](std::string_view p) {
+      return !p.empty() && p.size() < 19 &&
+             std::all_of(p.begin(), p.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    };
+    int c = 0;
+    if (numeric(pa) && numeric(pb)) {
+      unsigned long long na = std::stoull(std::string(pa)), nb = std::stoull(std::string(pb));
+      c = na < nb ? -1 : (na > nb ? 1 : 0);
+    } else {
+      c = pa.compare(pb) < 0 ? -1 : (pa.compare(pb) > 0 ? 1 : 0);
+    }
+    if (c != 0) return c;
+    i = ie + 1;
+    j = je + 1;
+  }
+  return 0;
+}
+
+std::string RuntimeFamily(std::string_view runtime_name) {
+  size_t dash = runtime_name.rfind('-');
+  return std::string(dash == std::string_view::npos ? runtime_name : runtime_name.substr(0, dash));
+}
+
 Result<ToolchainRuntime> Toolchain::FindRuntime(std::string_view name_or_path) const {
   for (const auto& rt : runtimes) {
     if (rt.name == name_or_path || rt.path == name_or_path) return rt;
   }
-  // A bare kind ("crun") matches if exactly one runtime has that kind.
-  const ToolchainRuntime* only = nullptr;
-  int n = 0;
+  // A family ("runc", as podman's --runtime takes it): the newest runtime of that family.
+  const ToolchainRuntime* newest = nullptr;
   for (const auto& rt : runtimes) {
-    if (rt.name.rfind(std::string(name_or_path) + "-", 0) == 0) {
-      only = &rt;
-      ++n;
-    }
+    if (RuntimeFamily(rt.name) != name_or_path) continue;
+    if (!newest || CompareVersions(rt.version, newest->version) > 0) newest = &rt;
   }
-  if (n == 1) return *only;
+  if (newest) return *newest;
   std::string have;
   for (const auto& rt : runtimes) have += (have.empty() ? "" : ", ") + rt.name;
-  std::string why = n > 1 ? " is ambiguous" : " is not in the toolchain manifest";
-  return NotFound("runtime \"" + std::string(name_or_path) + "\"" + why + " " +
+  std::set<std::string> families;
+  for (const auto& rt : runtimes) families.insert(RuntimeFamily(rt.name));
+  std::string fam;
+  for (const auto& f : families) fam += (fam.empty() ? "" : ", ") + f;
+  return NotFound("runtime \"" + std::string(name_or_path) + "\" is not in the toolchain manifest " +
                   (manifest_path.empty() ? std::string("") : manifest_path + " ") + "(it has " +
-                  have + ")");
+                  have + "; families " + fam + "; or pass the path of a binary)");
 }
 
 }  // namespace crh

@@ -45,10 +45,18 @@ struct Toolchain {
   std::vector<ToolchainRuntime> runtimes;
   std::string path_prefix;    // folder holding criu, to put first on a runtime's PATH
 
-  // By name ("crun-1.28"), by path ("/usr/sbin/runc"), or by a unique kind ("crun" when only one
-  // crun is listed). kNotFound lists what the manifest has.
+  // By name ("crun-1.28"), by path ("/usr/sbin/runc"), or by family ("runc", "crun": the newest
+  // version of that family in the manifest, as podman's `--runtime runc` means). kNotFound lists
+  // the names and families the manifest has.
   Result<ToolchainRuntime> FindRuntime(std::string_view name_or_path) const;
 };
+
+// The family of a manifest name: "runc-1.3.6" -> "runc" (the text before the last '-').
+std::string RuntimeFamily(std::string_view runtime_name);
+
+// <0, 0, >0 as version a is older, equal, newer than b; dotted numeric parts compare as numbers
+// ("1.28" is newer than "1.3"), other parts as text.
+int CompareVersions(std::string_view a, std::string_view b);
 
 // $CRH_TOOLCHAIN if set and not empty, else kDefaultToolchainPath.
 std::string DefaultToolchainPath();

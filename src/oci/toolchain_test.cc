@@ -36,15 +36,33 @@ TEST(ToolchainTest, ParsesManifest) {
   EXPECT_EQ(tc->runtimes[1].version, "1.3.6");
 }
 
-TEST(ToolchainTest, FindsRuntimeByNamePathOrUniqueKind) {
+TEST(ToolchainTest, FindsRuntimeByNamePathOrFamily) {
   auto tc = ParseToolchain(kManifest, "test");
   ASSERT_THAT(tc, IsOk());
   EXPECT_EQ(tc->FindRuntime("runc-1.3.6")->path, "/opt/crh/runtimes/bin/runc");
+  EXPECT_EQ(tc->FindRuntime("runc-1.1.5")->path, "/usr/sbin/runc");
   EXPECT_EQ(tc->FindRuntime("/usr/sbin/runc")->name, "runc-1.1.5");
   EXPECT_EQ(tc->FindRuntime("crun")->name, "crun-1.28");
-  EXPECT_THAT(tc->FindRuntime("runc"), StatusIs(Code::kNotFound, HasSubstr("ambiguous")));
+  // The family means its newest version, whatever the manifest's order.
+  EXPECT_EQ(tc->FindRuntime("runc")->name, "runc-1.3.6");
   EXPECT_THAT(tc->FindRuntime("youki"),
               StatusIs(Code::kNotFound, HasSubstr("runc-1.1.5, runc-1.3.6, crun-1.28")));
+  EXPECT_THAT(tc->FindRuntime("youki"), StatusIs(Code::kNotFound, HasSubstr("families crun, runc")));
+  EXPECT_THAT(tc->FindRuntime("run"), StatusIs(Code::kNotFound));  // not a prefix match
+}
+
+TEST(ToolchainTest, FamilyPicksTheNewestVersionNumerically) {
+  auto tc = ParseToolchain(R"({"criu": {"path": "/c", "version": "4"}, "path_prefix": "/",
+      "runtimes": [{"name": "crun-1.28", "path": "/a", "version": "1.28"},
+                   {"name": "crun-1.3", "path": "/b", "version": "1.3"},
+                   {"name": "crun-1.9.2", "path": "/c", "version": "1.9.2"}]})", "t");
+  ASSERT_THAT(tc, IsOk());
+  EXPECT_EQ(tc->FindRuntime("crun")->name, "crun-1.28");
+  EXPECT_LT(CompareVersions("1.3", "1.28"), 0);
+  EXPECT_GT(CompareVersions("1.3.6", "1.3"), 0);
+  EXPECT_EQ(CompareVersions("1.3.0", "1.3"), 0);
+  EXPECT_EQ(RuntimeFamily("runc-1.3.6"), "runc");
+  EXPECT_EQ(RuntimeFamily("my-runc-2"), "my-runc");
 }
 
 TEST(ToolchainTest, MissingManifestNamesTheFix) {
