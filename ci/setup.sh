@@ -17,7 +17,7 @@ packages=(
   bazel-bootstrap g++ python3
   libgtest-dev libgmock-dev librapidcheck-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev
-  patchelf busybox-static iproute2 curl containernetworking-plugins runc
+  patchelf busybox-static iproute2 curl jq containernetworking-plugins runc
 )
 
 missing=()

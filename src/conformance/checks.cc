@@ -12,6 +12,7 @@
 
 #include "src/base/subprocess.h"
 #include "src/conformance/runner.h"
+#include "src/oci/cli_runtime.h"
 
 namespace crh::conformance {
 
@@ -86,6 +87,19 @@ Status NoLeftovers(CheckContext& c, const std::string& id, const std::string& bu
 }
 
 #define CONF_OK(run, what) CONF_REQUIRE((run).ok(), std::string(what) + " failed: " + (run).Describe())
+
+// runc spec's bundle (masked /proc/acpi, /sys/firmware, ... directories): checkpoint, then restore
+// *without* crh's mapping of foreign empty-directory keys, so the runtime alone is judged.
+Status MaskedDirectoriesRoundTrip(CheckContext& c) {
+  c.SetMapEmptyDirectories(false);
+  CRH_ASSIGN_OR_RETURN(std::string b, c.MakeBundle(kCounter));
+  Ctr k{c.NewId(), b, c.dir() + "/stdio.log"};
+  CRH_RETURN_IF_ERROR(c.StartCounter(k.id, k.bundle, k.log));
+  CONF_OK(c.Checkpoint(k.id, c.dir() + "/img"), "checkpoint");
+  long at = c.Counter(k.bundle);
+  CONF_OK(c.Restore(k.id, k.bundle, c.dir() + "/img", {}, k.log), "restore");
+  return RunningFrom(c, k.id, k.bundle, at);
+}
 
 Gate NeedsFlag(const std::string& command, const std::string& flag) {
   return [command, flag](CheckContext& c) -> std::string {
@@ -443,7 +457,7 @@ std::vector<Check> MakeChecks() {
         CONF_OK(c.Checkpoint(k.id, c.dir() + "/img"), "checkpoint");
         auto r = c.RunWithStdio({"restore", "--bundle", k.bundle, "--image-path",
                                  c.dir() + "/img", k.id},
-                                k.log, 15'000);
+                                k.log, 15'000, c.RestoreEnv(c.dir() + "/img"));
         CONF_REQUIRE(!r.timed_out, "foreground restore did not return: " + r.Describe());
         CONF_REQUIRE(r.exit_code == 7, "foreground restore exited " +
                                            std::to_string(r.exit_code) + ", expected 7");
@@ -610,25 +624,47 @@ std::vector<Check> MakeChecks() {
       });
 
   add("paths.masked-directories", "a container with masked directories restores",
-      "maskedPaths with /proc/acpi and /sys/firmware: checkpoint and restore succeed",
+      "runc spec's maskedPaths (/proc/acpi, /sys/firmware, ...) with a custom --root: checkpoint "
+      "and restore succeed",
       "the default OCI spec (runc spec, podman) masks directories",
       [](CheckContext&) -> std::string {
         return Exists("/proc/acpi") && Exists("/sys/firmware")
                    ? ""
                    : "the host has no /proc/acpi or /sys/firmware to mask";
       },
+      [](CheckContext& c) -> Status { return MaskedDirectoriesRoundTrip(c); });
+
+  // The pair that pins crun PR #2239: the same bundle restores with the runtime's default root
+  // and, with a fixed runtime, with a custom one. The image's key for the shared empty directory
+  // says why: it must name the root in use.
+  add("paths.masked-directories-default-root",
+      "masked directories restore with the runtime's default --root",
+      "the paths.masked-directories bundle, no --root: checkpoint and restore succeed",
+      "isolates paths.masked-directories: a failure only with a custom root is crun PR #2239",
+      [](CheckContext&) -> std::string {
+        return Exists("/proc/acpi") && Exists("/sys/firmware")
+                   ? ""
+                   : "the host has no /proc/acpi or /sys/firmware to mask";
+      },
       [](CheckContext& c) -> Status {
+        c.UseDefaultRoot();
+        return MaskedDirectoriesRoundTrip(c);
+      });
+
+  add("paths.masked-directories-keyed-by-root",
+      "the image keys masked directories by the --root in use",
+      "no mountpoints image names a .empty-directory outside --root",
+      "crun >= 1.24 registers masked directories by its default root on checkpoint (PR #2239), "
+      "so restore with --root finds no mapping",
+      {}, [](CheckContext& c) -> Status {
         CRH_ASSIGN_OR_RETURN(std::string b, c.MakeBundle(kCounter));
-        CRH_RETURN_IF_ERROR(c.EditConfig(b, [](nlohmann::json& j) {
-          j["linux"]["maskedPaths"].push_back("/proc/acpi");
-          j["linux"]["maskedPaths"].push_back("/sys/firmware");
-        }));
         Ctr k{c.NewId(), b, c.dir() + "/stdio.log"};
         CRH_RETURN_IF_ERROR(c.StartCounter(k.id, k.bundle, k.log));
         CONF_OK(c.Checkpoint(k.id, c.dir() + "/img"), "checkpoint");
-        long at = c.Counter(k.bundle);
-        CONF_OK(c.Restore(k.id, k.bundle, c.dir() + "/img", {}, k.log), "restore");
-        return RunningFrom(c, k.id, k.bundle, at);
+        auto foreign = ForeignEmptyDirectoryKeys(c.dir() + "/img", c.state_root());
+        CONF_REQUIRE(foreign.empty(), "the image keys masked directories by " + foreign.front() +
+                                          ", not by --root " + c.state_root());
+        return Status::Ok();
       });
 
   // ---- pre-dump -------------------------------------------------------------------------

@@ -11,7 +11,8 @@
 //  - After each check, whatever it made is removed even when it failed: containers (`delete
 //    --force`, then their cgroups killed and removed), mounts under the check's directory and
 //    its bundles' criu-root, network namespaces it created, and the directory itself.
-//  - The runtime keeps its state under a private --root, never the system default.
+//  - The runtime keeps its state under a private --root; only the check that compares it with
+//    the system default (paths.masked-directories-default-root) uses the default.
 //
 // Example:
 //   CRH_ASSIGN_OR_RETURN(RuntimeUnderTest rt, ResolveRuntime("crun-1.28", ""));
@@ -72,6 +73,13 @@ class CheckContext {
   const RuntimeUnderTest& runtime() const { return rt_; }
   // Later runtime calls use this CRIU (a shim, or a path that does not exist).
   void SetCriu(const std::string& path) { rt_.criu_path = path; }
+  // Later runtime calls omit --root, so the runtime uses its system default (/run/runc,
+  // /run/crun). Only for checks that compare the default root with a custom one; the container IDs
+  // stay unique and are cleaned up the same way.
+  void UseDefaultRoot() { default_root_ = true; }
+  // Restore maps an image's foreign shared-empty-directory keys for CRIU (crun PR #2239) unless
+  // this is turned off; the checks that judge that bug turn it off.
+  void SetMapEmptyDirectories(bool on) { map_empty_directories_ = on; }
   const std::string& dir() const { return dir_; }
   const std::string& state_root() const { return root_; }
 
@@ -105,6 +113,10 @@ class CheckContext {
                     const std::string& stdio_log = "",
                     const std::map<std::string, std::string>& env = {}, int timeout_ms = 30'000);
 
+  // `env` plus, unless turned off, a CRIU_CONFIG_FILE that maps the foreign shared-empty-
+  // directory keys `image` holds (see SetMapEmptyDirectories); for restores run by hand.
+  std::map<std::string, std::string> RestoreEnv(const std::string& image,
+                                                const std::map<std::string, std::string>& env = {});
   // `state ID`: its status word ("running", ...), or "" if state failed.
   std::string StatusOf(const std::string& id);
   int PidOf(const std::string& id);
@@ -141,6 +153,8 @@ class CheckContext {
   std::vector<std::string> ids_, netns_;
   std::string transcript_;
   int next_id_ = 0;
+  bool default_root_ = false;
+  bool map_empty_directories_ = true;
 };
 
 // A check: stable ID, what it expects and why, an optional gate, and its body.

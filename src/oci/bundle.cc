@@ -33,22 +33,23 @@ Status WriteFile(const fs::path& p, const std::string& text) {
 
 json Mount(const char* dest, const char* type, const char* source,
            std::vector<std::string> options) {
-  return json{{"destination", dest}, {"type", type}, {"source", source}, {"options", options}};
+  json m{{"destination", dest}, {"type", type}, {"source", source}};
+  if (!options.empty()) m["options"] = options;
+  return m;
 }
 
 }  // namespace
 
 std::string BusyboxConfigJson(const std::vector<std::string>& cmd, const BundleOptions& opts) {
-  const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE",
-                                         "CAP_NET_RAW", "CAP_CHOWN", "CAP_DAC_OVERRIDE",
-                                         "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID"};
+  // `runc spec`'s defaults (runc 1.3.6), edited only as a user edits them for a detached
+  // container: args, terminal off, a writable root, the hostname and the network namespace. So
+  // the suites checkpoint what users run: masked *directories* (/proc/acpi, /sys/firmware, ...),
+  // readonly paths and the cgroup mount included.
+  const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
   json netns = {{"type", "network"}};
   if (!opts.netns_path.empty()) netns["path"] = opts.netns_path;
-  // Only files are masked: crun 1.28 checkpoints a container with masked *directories*
-  // (/proc/acpi, /sys/firmware: bind mounts of its shared empty dir) but cannot restore it
-  // (CRIU: "mnt: No mapping for N:(null) mountpoint"). runc can. Masked files become /dev/null.
   json spec = {
-      {"ociVersion", "1.0.2"},
+      {"ociVersion", "1.0.2-dev"},
       {"process",
        {{"terminal", false},
         {"user", {{"uid", 0}, {"gid", 0}}},
@@ -56,7 +57,7 @@ std::string BusyboxConfigJson(const std::vector<std::string>& cmd, const BundleO
         {"env", opts.env},
         {"cwd", opts.cwd},
         {"capabilities",
-         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
+         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}}},
         {"rlimits", json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}})},
         {"noNewPrivileges", true}}},
       {"root", {{"path", "rootfs"}, {"readonly", false}}},
@@ -71,6 +72,8 @@ std::string BusyboxConfigJson(const std::vector<std::string>& cmd, const BundleO
                  {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
            Mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
            Mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
+           Mount("/sys/fs/cgroup", "cgroup", "cgroup",
+                 {"nosuid", "noexec", "nodev", "relatime", "ro"}),
        })},
       {"linux",
        {{"resources", {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}}},
@@ -78,8 +81,9 @@ std::string BusyboxConfigJson(const std::vector<std::string>& cmd, const BundleO
          json::array({{{"type", "pid"}}, netns, {{"type", "ipc"}}, {{"type", "uts"}},
                       {{"type", "mount"}}})},
         {"maskedPaths",
-         {"/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-          "/proc/sched_debug"}},
+         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
+          "/proc/scsi"}},
         {"readonlyPaths",
          {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
   };

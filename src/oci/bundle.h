@@ -1,7 +1,9 @@
 #pragma once
 // OCI bundles for test and demo containers, built from busybox-static alone so that no image
-// registry is needed: dir/rootfs holds /bin/busybox and its applet symlinks, dir/config.json an
-// OCI runtime spec that runc and crun accept and CRIU can checkpoint (no terminal, no seccomp).
+// registry is needed: dir/rootfs holds /bin/busybox and its applet symlinks, dir/config.json the
+// spec `runc spec` writes (masked directories, readonly paths, the cgroup mount, three
+// capabilities), edited as a user edits it for a detached container: args, no terminal, a
+// writable root, hostname and network namespace.
 //
 // Example:
 //   CRH_RETURN_IF_ERROR(MakeBusyboxBundle(dir, {"sh", "-c", "while true; do date; sleep 1; done"},

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/base/status_matchers.h"
+#include "src/base/subprocess.h"
 #include "src/oci/stdio_log.h"
 
 namespace crh {
@@ -67,11 +68,40 @@ TEST(BundleTest, MakesBusyboxRootfsAndConfig) {
   std::vector<std::string> mounts;
   for (const auto& m : spec["mounts"]) mounts.push_back(m["destination"]);
   EXPECT_THAT(mounts, ::testing::UnorderedElementsAre("/proc", "/dev", "/dev/pts", "/dev/shm",
-                                                      "/dev/mqueue", "/sys"));
+                                                      "/dev/mqueue", "/sys", "/sys/fs/cgroup"));
   EXPECT_FALSE(spec["linux"].contains("seccomp"));
   // A second call reuses the rootfs.
   EXPECT_THAT(MakeBusyboxBundle(dir, {"true"}), IsOk());
   fs::remove_all(dir);
+}
+
+// The promise that matters: the suites checkpoint what `runc spec` gives users. Debian's runc
+// (installed by ci/setup.sh) writes the reference; everything but the fields a user edits for a
+// detached container (args, terminal, root.readonly, hostname) must be the same.
+TEST(BundleTest, ConfigIsRuncSpecsDefaults) {
+  const std::string runc = "/usr/sbin/runc";
+  ASSERT_EQ(access(runc.c_str(), X_OK), 0) << runc << " is missing: run `sudo ci/setup.sh`";
+  char tmpl[] = "/tmp/crh-runc-spec-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  auto r = RunCommand({.argv = {runc, "spec", "--bundle", dir}});
+  ASSERT_THAT(r, IsOk());
+  ASSERT_TRUE(r->ok()) << r->Describe("runc spec");
+  json want = json::parse(ReadAll(dir + "/config.json"));
+  fs::remove_all(dir);
+  json got = json::parse(BusyboxConfigJson({"sh"}, {}));
+  EXPECT_EQ(got["mounts"], want["mounts"]);
+  EXPECT_EQ(got["linux"], want["linux"]);
+  for (const char* key : {"user", "cwd", "rlimits", "noNewPrivileges"}) {
+    EXPECT_EQ(got["process"][key], want["process"][key]) << key;
+  }
+  // runc 1.1 also lists ambient capabilities; 1.2 and later stopped. crh follows the newer.
+  for (const char* set : {"bounding", "effective", "permitted"}) {
+    EXPECT_EQ(got["process"]["capabilities"][set], want["process"]["capabilities"][set]) << set;
+  }
+  EXPECT_EQ(got["root"]["path"], want["root"]["path"]);
+  EXPECT_EQ(want["root"]["readonly"], true);   // what users turn off for a writable root
+  EXPECT_EQ(got["root"]["readonly"], false);
 }
 
 TEST(BundleTest, NetnsPathOption) {

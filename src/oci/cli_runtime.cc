@@ -17,9 +17,13 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "src/base/subprocess.h"
 #include "src/base/host.h"
@@ -512,14 +516,80 @@ Status CliRuntime::Restore(const std::string& id, const RestoreOptions& opts) {
     cmd.insert(cmd.end(), {"--manage-cgroups-mode", opts.manage_cgroups_mode});
   }
   cmd.push_back(id);
+  // crun >= 1.24 < the fix of its PR #2239 keys masked directories by its *default* state root on
+  // checkpoint but by --root on restore, so CRIU finds no mapping. The image says which key it
+  // holds: only when it names another root's shared empty directory does crh map it for CRIU.
+  CRH_ASSIGN_OR_RETURN(std::string criu_conf, EmptyDirectoryMappingConfig(opts.image_path, work));
+  if (!criu_conf.empty()) config_.env["CRIU_CONFIG_FILE"] = criu_conf;
   bool ok = false;
-  CRH_ASSIGN_OR_RETURN(std::string msg, RunWithStdio(cmd, opts.stdio_log, &ok));
+  auto ran = RunWithStdio(cmd, opts.stdio_log, &ok);
+  if (!criu_conf.empty()) {
+    config_.env.erase("CRIU_CONFIG_FILE");
+    ::unlink(criu_conf.c_str());  // the work dir holds only what the engine documents
+  }
+  CRH_ASSIGN_OR_RETURN(std::string msg, std::move(ran));
   if (ok) return Status::Ok();
   // The promise of the seam: a failed restore leaves no half-created container.
   ForceCleanup(id, opts.bundle, work);
   if (IsExistsText(Lower(msg))) return AlreadyExists(msg);
   std::string path = (fs::path(work) / "restore.log").string();
   return Unavailable(JoinMessage(msg, path, CriuLogExcerpt(path)));
+}
+
+std::vector<std::string> ForeignEmptyDirectoryKeys(const std::string& image_path,
+                                                   const std::string& own_root) {
+  // A CRIU image is protobuf; a string field is a varint length and the bytes. Paths of the
+  // shared empty directory are short, so one- and two-byte lengths cover them. No decoding is
+  // needed to find them: the bytes of the path appear verbatim after their length.
+  static constexpr std::string_view kSuffix = "/.empty-directory";
+  const std::string own = (fs::path(own_root) / ".empty-directory").string();
+  std::set<std::string> keys;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(image_path, ec)) {
+    const std::string fname = entry.path().filename().string();
+    if (fname.rfind("mountpoints-", 0) != 0) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (size_t at = data.find(kSuffix); at != std::string::npos;
+         at = data.find(kSuffix, at + 1)) {
+      const size_t end = at + kSuffix.size();
+      for (size_t start = at; start > 0 && end - start < 16384; --start) {
+        if (data[start] != '/') continue;
+        const size_t len = end - start;
+        bool framed = len < 128 ? static_cast<unsigned char>(data[start - 1]) == len
+                                : start >= 2 &&
+                                      static_cast<unsigned char>(data[start - 2]) ==
+                                          (0x80 | (len & 0x7f)) &&
+                                      static_cast<unsigned char>(data[start - 1]) == (len >> 7);
+        if (!framed) continue;
+        std::string path = data.substr(start, len);
+        if (path != own) keys.insert(path);
+        break;
+      }
+    }
+  }
+  return {keys.begin(), keys.end()};
+}
+
+Result<std::string> CliRuntime::EmptyDirectoryMappingConfig(const std::string& image_path,
+                                                            const std::string& work_path) {
+  std::vector<std::string> keys = ForeignEmptyDirectoryKeys(image_path, config_.root);
+  if (keys.empty()) return std::string();
+  const std::string own = (fs::path(config_.root) / ".empty-directory").string();
+  std::string text =
+      "# Written by crh: this image keys masked directories by another state root (crun PR "
+      "#2239).\n";
+  for (const auto& k : keys) {
+    spdlog::info("{}: the image keys masked directories by {}, not {}: mapping it for CRIU "
+                 "(crun PR #2239)", config_.name, k, own);
+    text += "external mnt[" + k + "]:" + own + "\n";
+  }
+  const std::string path = (fs::path(work_path) / "crh-criu-restore.conf").string();
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Unavailable("cannot write the CRIU configuration " + path);
+  return path;
 }
 
 std::string CliRuntime::CriuLogExcerpt(const std::string& log_path, size_t max_lines) {

@@ -54,6 +54,12 @@ struct CliRuntimeConfig {
 CliRuntimeConfig CliRuntimeConfigFor(const Toolchain& toolchain, const ToolchainRuntime& runtime,
                                      std::string root);
 
+// The paths ending in "/.empty-directory" that the CRIU mountpoints images in `image_path` name,
+// except `own_root`/.empty-directory: keys of masked directories registered under another
+// runtime state root.
+std::vector<std::string> ForeignEmptyDirectoryKeys(const std::string& image_path,
+                                                   const std::string& own_root);
+
 class CliRuntime : public OciRuntime {
  public:
   // Checks that the binary is executable and `root` absolute, and creates `root` (0700).
@@ -79,6 +85,13 @@ class CliRuntime : public OciRuntime {
   // `restore --detach --bundle ... --image-path ... --work-path ...`; work_path defaults to
   // image_path. On failure, a container the runtime left behind is force-deleted.
   Status Restore(const std::string& id, const RestoreOptions& opts) override;
+
+  // Writes `work_path`/crh-criu-restore.conf mapping, for CRIU, every shared empty directory the
+  // image's mountpoints name under a state root other than ours (crun PR #2239: checkpoint keys
+  // masked directories by crun's default root even with --root). Returns its path, or "" when the
+  // image needs no mapping (runc, a fixed crun, no masked directories).
+  Result<std::string> EmptyDirectoryMappingConfig(const std::string& image_path,
+                                                  const std::string& work_path);
 
   // The lines around "Error" in a CRIU log (or its tail if it has none), for error messages;
   // "" if the file cannot be read.
