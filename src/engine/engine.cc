@@ -458,8 +458,15 @@ Result<Container> Engine::Stop(const std::string& name_or_id, int64_t timeout_ms
   return c;
 }
 
-Result<Container> Engine::ObserveAfterSignal(Container c) {
+Result<Container> Engine::ObserveAfterSignal(Container c, bool uncatchable) {
   auto st = deps_.runtime->State(c.id);
+  // SIGKILL cannot be caught, but the kernel takes a moment to tear a process down and the runtime
+  // says "running" until then (seen on crun 1.28 with runc spec's bundle). Only then look again,
+  // briefly, so a fast exit costs no extra runtime call.
+  for (int i = 0; uncatchable && i < 20 && st.ok() && st->status == RuntimeStatus::kRunning; ++i) {
+    deps_.clock->SleepMs(deps_.stop_poll_ms);
+    st = deps_.runtime->State(c.id);
+  }
   if (!st.ok()) {
     // Saving the old state would be a lie if the signal killed it; leave the record as it was and
     // say what to do.
@@ -494,7 +501,7 @@ Result<Container> Engine::Kill(const std::string& name_or_id, int signal) {
     }
     return k.WithContext("signalling " + Who(c));
   }
-  return ObserveAfterSignal(c);
+  return ObserveAfterSignal(c, /*uncatchable=*/signal == 9);
 }
 
 Result<Container> Engine::Pause(const std::string& name_or_id) {

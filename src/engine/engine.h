@@ -164,7 +164,9 @@ class Engine {
   // Writes <container dir>/config.json from the user's bundle with the netns path replaced.
   Status WriteRuntimeBundle(const Container& c);
   Status RemoveFiles(const std::string& dir, const std::vector<std::string>& names);
-  Result<Container> ObserveAfterSignal(Container c);
+  // The runtime's view after a signal, saved. `uncatchable` (SIGKILL): a "running" answer is
+  // asked again for up to 20 stop polls, since the process is on its way out.
+  Result<Container> ObserveAfterSignal(Container c, bool uncatchable = false);
   Status RemoveEverything(Container& c);
   Status RemoveUnreadable(const std::string& name_or_id, const Status& why);
 
