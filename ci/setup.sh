@@ -16,7 +16,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 packages=(
   bazel-bootstrap g++ python3
   libgtest-dev libgmock-dev librapidcheck-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libcli11-dev
+  libcli11-dev libprotobuf-dev protobuf-compiler
   patchelf busybox-static iproute2 curl jq containernetworking-plugins runc
 )
 

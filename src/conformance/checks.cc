@@ -662,8 +662,11 @@ std::vector<Check> MakeChecks() {
         CRH_RETURN_IF_ERROR(c.StartCounter(k.id, k.bundle, k.log));
         CONF_OK(c.Checkpoint(k.id, c.dir() + "/img"), "checkpoint");
         auto foreign = ForeignEmptyDirectoryKeys(c.dir() + "/img", c.state_root());
-        CONF_REQUIRE(foreign.empty(), "the image keys masked directories by " + foreign.front() +
-                                          ", not by --root " + c.state_root());
+        CONF_REQUIRE(foreign.ok(), "cannot read the image's mount table: " +
+                                       foreign.status().ToString());
+        CONF_REQUIRE(foreign->empty(), "the image keys masked directories by " +
+                                           foreign->front() + ", not by --root " +
+                                           c.state_root());
         return Status::Ok();
       });
 

@@ -322,7 +322,12 @@ std::map<std::string, std::string> CheckContext::RestoreEnv(
   std::map<std::string, std::string> env_all = env;
   if (!map_empty_directories_ || default_root_ || env.count("CRIU_CONFIG_FILE")) return env_all;
   std::string text;
-  for (const auto& k : ForeignEmptyDirectoryKeys(image, root_)) {
+  auto keys = ForeignEmptyDirectoryKeys(image, root_);
+  if (!keys.ok()) {
+    Note("# not mapping masked directories: " + keys.status().ToString());
+    return env_all;
+  }
+  for (const auto& k : *keys) {
     text += "external mnt[" + k + "]:" + root_ + "/.empty-directory\n";
   }
   if (text.empty()) return env_all;

@@ -17,7 +17,6 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -27,6 +26,7 @@
 
 #include "src/base/subprocess.h"
 #include "src/base/host.h"
+#include "src/oci/criu_images.h"
 #include "src/oci/stdio_log.h"
 
 extern char** environ;
@@ -536,44 +536,36 @@ Status CliRuntime::Restore(const std::string& id, const RestoreOptions& opts) {
   return Unavailable(JoinMessage(msg, path, CriuLogExcerpt(path)));
 }
 
-std::vector<std::string> ForeignEmptyDirectoryKeys(const std::string& image_path,
-                                                   const std::string& own_root) {
-  // A CRIU image is protobuf; a string field is a varint length and the bytes. Paths of the
-  // shared empty directory are short, so one- and two-byte lengths cover them. No decoding is
-  // needed to find them: the bytes of the path appear verbatim after their length.
+Result<std::vector<std::string>> ForeignEmptyDirectoryKeys(const std::string& image_path,
+                                                           const std::string& own_root) {
   static constexpr std::string_view kSuffix = "/.empty-directory";
-  const std::string own = (fs::path(own_root) / ".empty-directory").string();
-  std::set<std::string> keys;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(image_path, ec)) {
-    const std::string fname = entry.path().filename().string();
-    if (fname.rfind("mountpoints-", 0) != 0) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (size_t at = data.find(kSuffix); at != std::string::npos;
-         at = data.find(kSuffix, at + 1)) {
-      const size_t end = at + kSuffix.size();
-      for (size_t start = at; start > 0 && end - start < 16384; --start) {
-        if (data[start] != '/') continue;
-        const size_t len = end - start;
-        bool framed = len < 128 ? static_cast<unsigned char>(data[start - 1]) == len
-                                : start >= 2 &&
-                                      static_cast<unsigned char>(data[start - 2]) ==
-                                          (0x80 | (len & 0x7f)) &&
-                                      static_cast<unsigned char>(data[start - 1]) == (len >> 7);
-        if (!framed) continue;
-        std::string path = data.substr(start, len);
-        if (path != own) keys.insert(path);
-        break;
-      }
-    }
+  const std::string own = (fs::path(own_root) / ".empty-directory").lexically_normal().string();
+  auto mounts = ReadMountpoints(image_path);
+  if (!mounts.ok()) {
+    if (mounts.status().code() == Code::kNotFound) return std::vector<std::string>{};
+    return mounts.status();
   }
-  return {keys.begin(), keys.end()};
+  std::set<std::string> keys;
+  for (const auto& m : *mounts) {
+    const std::string& key = m.ext_key();
+    if (key.size() <= kSuffix.size() ||
+        key.compare(key.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+      continue;
+    }
+    if (fs::path(key).lexically_normal().string() != own) keys.insert(key);
+  }
+  return std::vector<std::string>(keys.begin(), keys.end());
 }
 
 Result<std::string> CliRuntime::EmptyDirectoryMappingConfig(const std::string& image_path,
                                                             const std::string& work_path) {
-  std::vector<std::string> keys = ForeignEmptyDirectoryKeys(image_path, config_.root);
+  auto found = ForeignEmptyDirectoryKeys(image_path, config_.root);
+  if (!found.ok()) {
+    // Not ours to judge: CRIU reads the same image and reports what is wrong with it.
+    spdlog::info("{}: not mapping masked directories: {}", config_.name, found.status().ToString());
+    return std::string();
+  }
+  const std::vector<std::string>& keys = *found;
   if (keys.empty()) return std::string();
   const std::string own = (fs::path(config_.root) / ".empty-directory").string();
   std::string text =

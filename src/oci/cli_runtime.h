@@ -54,11 +54,12 @@ struct CliRuntimeConfig {
 CliRuntimeConfig CliRuntimeConfigFor(const Toolchain& toolchain, const ToolchainRuntime& runtime,
                                      std::string root);
 
-// The paths ending in "/.empty-directory" that the CRIU mountpoints images in `image_path` name,
-// except `own_root`/.empty-directory: keys of masked directories registered under another
-// runtime state root.
-std::vector<std::string> ForeignEmptyDirectoryKeys(const std::string& image_path,
-                                                   const std::string& own_root);
+// The external-mount keys ending in "/.empty-directory" that the CRIU mountpoints images in
+// `image_path` hold, except `own_root`/.empty-directory: masked directories that the runtime
+// registered under another state root (crun PR #2239). Empty when there is no mountpoints image;
+// kDataLoss when one does not decode.
+Result<std::vector<std::string>> ForeignEmptyDirectoryKeys(const std::string& image_path,
+                                                           const std::string& own_root);
 
 class CliRuntime : public OciRuntime {
  public:
