@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <utility>
 
 #include "fakes/fake_logger.h"
@@ -69,40 +70,65 @@ Status FakeRuntime::MaybeFail(const char* site, const std::string& id) {
   return Status::Ok();
 }
 
-Result<std::string> FakeRuntime::ReadBundleNetns(const std::string& bundle) {
+Result<FakeRuntime::BundleFacts> FakeRuntime::ReadBundle(const std::string& bundle) {
   if (bundle.empty()) return InvalidArgument("no bundle given");
   const std::string path = JoinPath(bundle, "config.json");
   if (!fs_->Exists(path)) return NotFound(path + ": no such file (not an OCI bundle)");
   CRH_ASSIGN_OR_RETURN(std::string text, fs_->Read(path));
   // Same bytes, same answer: property runs create and restore from a handful of bundles
   // thousands of times, and parsing the spec each time dominated the fake's cost.
-  if (auto hit = bundle_netns_cache_.find(text); hit != bundle_netns_cache_.end()) {
-    return hit->second;
-  }
-  auto netns = ParseBundleNetns(path, text);
-  if (netns.ok()) bundle_netns_cache_[text] = *netns;
-  return netns;
+  if (auto hit = bundle_cache_.find(text); hit != bundle_cache_.end()) return hit->second;
+  auto facts = ParseBundle(path, text);
+  if (facts.ok()) bundle_cache_[text] = *facts;
+  return facts;
 }
 
-Result<std::string> FakeRuntime::ParseBundleNetns(const std::string& path,
-                                                  const std::string& text) {
+Result<FakeRuntime::BundleFacts> FakeRuntime::ParseBundle(const std::string& path,
+                                                          const std::string& text) {
   const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return InvalidArgument(path + ": not a JSON object (cannot parse the OCI spec)");
   }
+  BundleFacts facts;
+  if (auto ann = j.find("annotations"); ann != j.end() && ann->is_object()) {
+    if (auto holds = ann->find(kHoldsAnnotation); holds != ann->end()) {
+      if (!holds->is_string()) {
+        return InvalidArgument(path + ": annotation " + kHoldsAnnotation + " is not a string");
+      }
+      std::stringstream words(holds->get<std::string>());
+      for (std::string w; std::getline(words, w, ',');) {
+        if (w == "tcp-established") {
+          facts.holds.tcp_established = true;
+        } else if (w == "file-locks") {
+          facts.holds.file_locks = true;
+        } else if (!w.empty()) {
+          return InvalidArgument(path + ": annotation " + kHoldsAnnotation + ": unknown state \"" +
+                                 w + "\" (known: tcp-established, file-locks)");
+        }
+      }
+    }
+  }
   auto linux_it = j.find("linux");
-  if (linux_it == j.end() || !linux_it->is_object()) return std::string();
+  if (linux_it == j.end() || !linux_it->is_object()) return facts;
   auto ns = linux_it->find("namespaces");
-  if (ns == linux_it->end()) return std::string();
+  if (ns == linux_it->end()) return facts;
   if (!ns->is_array()) return InvalidArgument(path + ": linux.namespaces is not an array");
   for (const json& n : *ns) {
     if (!n.is_object() || n.value("type", "") != "network") continue;
     auto p = n.find("path");
-    if (p == n.end()) return std::string();
+    if (p == n.end()) return facts;
     if (!p->is_string()) return InvalidArgument(path + ": network namespace path is not a string");
-    return p->get<std::string>();
+    facts.netns = p->get<std::string>();
+    return facts;
   }
-  return std::string();
+  return facts;
+}
+
+std::string FakeRuntime::HeldState::ToString() const {
+  std::string s;
+  if (tcp_established) s += "tcp-established";
+  if (file_locks) s += std::string(s.empty() ? "" : ",") + "file-locks";
+  return s;
 }
 
 Status FakeRuntime::Create(const std::string& id, const CreateOptions& opts) {
@@ -110,12 +136,13 @@ Status FakeRuntime::Create(const std::string& id, const CreateOptions& opts) {
   if (!ValidId(id)) return InvalidArgument("create: invalid container id \"" + id + "\"");
   std::lock_guard<std::mutex> lock(mu_);
   if (containers_.count(id)) return AlreadyExists("create " + id + ": container id is taken");
-  auto netns = ReadBundleNetns(opts.bundle);
-  if (!netns.ok()) return netns.status().WithContext("create " + id);
+  auto facts = ReadBundle(opts.bundle);
+  if (!facts.ok()) return facts.status().WithContext("create " + id);
   containers_[id] = Container{.status = RuntimeStatus::kCreated,
                               .pid = next_pid_++,
                               .bundle = opts.bundle,
-                              .netns = *netns};
+                              .netns = facts->netns,
+                              .holds = facts->holds};
   return Status::Ok();
 }
 
@@ -257,6 +284,26 @@ Status FakeRuntime::Checkpoint(const std::string& id, const CheckpointOptions& o
   CRH_RETURN_IF_ERROR(fs_->MkdirAll(image).WithContext(ctx));
   CRH_RETURN_IF_ERROR(fs_->MkdirAll(work).WithContext(ctx));
 
+  // State CRIU dumps only when asked, refused exactly as CRIU 4.2.1 words it; the process is
+  // unfrozen and runs on.
+  const char* refusal = nullptr;
+  if (c.holds.tcp_established && !opts.tcp_established) {
+    refusal = "(criu/sk-inet.c:200): inet: Connected TCP socket, consider using "
+              "--tcp-established option.";
+  } else if (c.holds.file_locks && !opts.file_locks) {
+    refusal = "(criu/file-lock.c:110): Some file locks are hold by dumping tasks! You can try "
+              "--file-locks to dump them.";
+  }
+  if (refusal) {
+    const std::string line = std::string("Error ") + refusal;
+    const std::string log = "(00.000001) Dumping container " + id + " (pid " +
+                            std::to_string(c.pid) + ")\n(00.000200) " + line +
+                            "\n(00.000300) Error (criu/cr-dump.c:1975): Dumping FAILED.\n";
+    write(work, "dump.log", log).IgnoreError();  // best effort, as CRIU's own log is
+    Log()->info("checkpoint {} refused: the process holds {}", id, c.holds.ToString());
+    return Unavailable(ctx + ": criu failed: type DUMP; dump.log excerpt: " + line);
+  }
+
   const std::string pages = EncodePages(c.counter);
   const std::string pagemap = "pages-1.img " + std::to_string(pages.size()) + "\n";
   const std::string log_head = "(00.000001) Dumping container " + id + " (pid " +
@@ -297,6 +344,8 @@ Status FakeRuntime::Checkpoint(const std::string& id, const CheckpointOptions& o
       write(work, "dump.log", log_head + "(00.000500) Dumping finished successfully\n"));
   std::string inventory = std::string(kInventoryMagic) + "\nid=" + id + "\n";
   if (!opts.parent_path.empty()) inventory += "parent=" + opts.parent_path + "\n";
+  // What the dump carried besides memory (it only gets here with the matching flags).
+  if (!c.holds.ToString().empty()) inventory += "holds=" + c.holds.ToString() + "\n";
   CRH_RETURN_IF_ERROR(write(image, "inventory.img", inventory));
 
   if (!opts.leave_running) containers_.erase(it);
@@ -335,8 +384,26 @@ Status FakeRuntime::Restore(const std::string& id, const RestoreOptions& opts) {
   if (inventory->rfind(kInventoryMagic, 0) != 0) {
     return fail(DataLoss(inventory_path + " is corrupt"), "(criu/image.c:470): Bad inventory");
   }
-  auto netns = ReadBundleNetns(opts.bundle);
-  if (!netns.ok()) return fail(netns.status(), "(runc): cannot load the bundle's config.json");
+  auto facts = ReadBundle(opts.bundle);
+  if (!facts.ok()) return fail(facts.status(), "(runc): cannot load the bundle's config.json");
+  HeldState held;
+  if (size_t at = inventory->find("\nholds="); at != std::string::npos) {
+    const std::string list = inventory->substr(at + 7, inventory->find('\n', at + 1) - at - 7);
+    held.tcp_established = list.find("tcp-established") != std::string::npos;
+    held.file_locks = list.find("file-locks") != std::string::npos;
+  }
+  if (held.tcp_established && !opts.tcp_established) {
+    const std::string line = "(criu/sk-inet.c:912): inet: Connected TCP socket in image";
+    return fail(Unavailable("criu failed: type RESTORE; restore.log excerpt: Error " + line), line);
+  }
+  if (held.file_locks && !opts.file_locks) {
+    // CRIU restores such an image and silently leaves the locks out (prepare_file_locks()
+    // returns at once without --file-locks): the process runs on without its locks.
+    held.file_locks = false;
+    log += "(00.000200) [fake] the image holds file locks; restored without them (no "
+           "--file-locks)\n";
+    Log()->info("restore {}: file locks in the image not restored (no --file-locks)", id);
+  }
 
   const std::string pages_path = JoinPath(image, "pages-1.img");
   uint64_t counter = 0;
@@ -363,12 +430,20 @@ Status FakeRuntime::Restore(const std::string& id, const RestoreOptions& opts) {
   containers_[id] = Container{.status = RuntimeStatus::kRunning,
                               .pid = next_pid_++,
                               .bundle = opts.bundle,
-                              .netns = *netns,
-                              .counter = counter};
+                              .netns = facts->netns,
+                              .counter = counter,
+                              .holds = held};
   if (auto after = CheckSite("runtime.restore.after_restore", id)) {
     return FaultPlan::InjectedError(*after, "runtime.restore.after_restore", id);
   }
   return Status::Ok();
+}
+
+std::optional<FakeRuntime::HeldState> FakeRuntime::HeldStateOf(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return std::nullopt;
+  return it->second.holds;
 }
 
 std::vector<std::string> FakeRuntime::LiveContainers() const {

@@ -37,6 +37,19 @@
 // stats-restore on success only. The container comes back running with a NEW pid and the counter
 // from the image. On failure no container is left behind.
 //
+// State the simulated process holds (for the workload suite's flag checks): the bundle
+// annotation "crh.fake/holds", a comma-separated list of "tcp-established" and "file-locks"
+// (anything else: Create fails with kInvalidArgument). As CRIU 4.2.1 does:
+//   Checkpoint  without the matching flag fails with kUnavailable quoting CRIU's own dump.log
+//               line ("Connected TCP socket, consider using --tcp-established option.", "Some
+//               file locks are hold by dumping tasks! You can try --file-locks to dump them."),
+//               writes only dump.log, and the container runs on untouched. With the flags the
+//               image records what it holds (inventory.img "holds=...").
+//   Restore     of an image holding tcp-established without the flag fails with kUnavailable
+//               ("Connected TCP socket in image"), nothing created. An image holding
+//               file-locks restored without --file-locks SUCCEEDS and the restored process no
+//               longer holds them (CRIU skips the locks silently); HeldStateOf shows it.
+//
 // Fault sites (subject = container id):
 //   runtime.create/.start/.state/.kill/.delete/.pause/.resume   kFail: error, nothing changes.
 //   runtime.checkpoint              kFail: nothing written, container as before.
@@ -98,6 +111,15 @@ class FakeRuntime : public OciRuntime {
   // The network namespace path from the container's config.json ("" if it named none), nullopt
   // if the id is unknown.
   std::optional<std::string> NetnsOf(const std::string& id) const;
+  // What the container's process holds (see above), nullopt if the id is unknown.
+  struct HeldState {
+    bool tcp_established = false;
+    bool file_locks = false;
+    std::string ToString() const;  // "tcp-established,file-locks", "" for nothing
+  };
+  std::optional<HeldState> HeldStateOf(const std::string& id) const;
+  static constexpr const char* kHoldsAnnotation = "crh.fake/holds";
+
   // The container's status without going through the State fault site.
   std::optional<RuntimeStatus> StatusOf(const std::string& id) const;
   // The process exits by itself with `code`: status stopped. No-op if unknown or already stopped.
@@ -118,21 +140,28 @@ class FakeRuntime : public OciRuntime {
     std::string netns;
     uint64_t counter = 0;
     std::optional<int> exit_code;
+    HeldState holds;
+  };
+
+  // What the fake reads from a bundle's config.json.
+  struct BundleFacts {
+    std::string netns;  // the network namespace path, "" if none
+    HeldState holds;    // the crh.fake/holds annotation
   };
 
   // Checks a kFail-only site and logs it if a rule fired.
   Status MaybeFail(const char* site, const std::string& id);
   std::optional<FaultRule> CheckSite(const char* site, const std::string& id);
-  // Reads <bundle>/config.json and returns its network namespace path ("" if none).
-  Result<std::string> ReadBundleNetns(const std::string& bundle);
-  static Result<std::string> ParseBundleNetns(const std::string& path, const std::string& text);
+  // Reads <bundle>/config.json: its network namespace path and held-state annotation.
+  Result<BundleFacts> ReadBundle(const std::string& bundle);
+  static Result<BundleFacts> ParseBundle(const std::string& path, const std::string& text);
 
   FilesystemPtr fs_;
   FaultPlanPtr plan_;
   mutable std::mutex mu_;
   std::map<std::string, Container> containers_;
   int next_pid_ = 1000;
-  std::map<std::string, std::string> bundle_netns_cache_;  // config.json text -> netns path
+  std::map<std::string, BundleFacts> bundle_cache_;  // config.json text -> what it says
 };
 
 using FakeRuntimePtr = std::shared_ptr<FakeRuntime>;

@@ -1,8 +1,8 @@
 // Goal: FakeRuntime answers like runc for everything an engine can observe: the lifecycle and its
-// refusals, the exact checkpoint file set, restore continuing the process from its image, and
-// each runtime.* fault site's documented effect. Method: run a container through the calls on a
-// FakeFilesystem, then inspect the runtime (State, Counter, LiveContainers) and the files left
-// on the filesystem.
+// refusals, the exact checkpoint file set, restore continuing the process from its image, each
+// runtime.* fault site's documented effect, and held state (crh.fake/holds) refused or dropped
+// as CRIU does. Method: run a container through the calls on a FakeFilesystem, then inspect the
+// runtime (State, Counter, LiveContainers, HeldStateOf) and the files left on the filesystem.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -412,6 +412,73 @@ TEST_F(FakeRuntimeTest, FilesystemFaultsSurfaceThroughRestore) {
   EXPECT_THAT(s, StatusIs(Code::kUnavailable));
   EXPECT_EQ(s.injected_site(), "fs.read");
   EXPECT_THAT(rt_->LiveContainers(), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Held state (the crh.fake/holds annotation): refused and restored as CRIU 4.2.1 does.
+
+class FakeRuntimeHoldsTest : public FakeRuntimeTest {
+ protected:
+  void StartHolding(const std::string& holds, uint64_t ticks = 3) {
+    fs_->SetFile(std::string(kBundle) + "/config.json",
+                 R"({"ociVersion":"1.0.2","annotations":{"crh.fake/holds":")" + holds +
+                     R"("},"linux":{"namespaces":[{"type":"network"}]}})");
+    StartWeb(ticks);
+  }
+};
+
+TEST_F(FakeRuntimeHoldsTest, CheckpointWithoutTheFlagIsRefusedAndTheProcessRunsOn) {
+  StartHolding("tcp-established,file-locks");
+  EXPECT_EQ(rt_->HeldStateOf("web")->ToString(), "tcp-established,file-locks");
+  auto s = rt_->Checkpoint("web", Ckpt());
+  EXPECT_THAT(s, StatusIs(Code::kUnavailable, HasSubstr("--tcp-established")));
+  auto locks_only = Ckpt();
+  locks_only.tcp_established = true;
+  EXPECT_THAT(rt_->Checkpoint("web", locks_only),
+              StatusIs(Code::kUnavailable, HasSubstr("You can try --file-locks")));
+  EXPECT_EQ(rt_->State("web")->status, RuntimeStatus::kRunning);
+  EXPECT_EQ(rt_->State("web")->pid, 1000);
+  EXPECT_THAT(FilesUnder(kImage), Not(Contains("inventory.img")));
+  EXPECT_THAT(*fs_->Read(std::string(kWork) + "/dump.log"), HasSubstr("Dumping FAILED"));
+  rt_->Tick("web", 2);
+  EXPECT_EQ(rt_->Counter("web"), 5u);
+}
+
+TEST_F(FakeRuntimeHoldsTest, TcpImageRefusesARestoreWithoutTheFlagAndKeepsTheImage) {
+  StartHolding("tcp-established");
+  auto c = Ckpt();
+  c.tcp_established = true;
+  ASSERT_THAT(rt_->Checkpoint("web", c), IsOk());
+  EXPECT_THAT(*fs_->Read(std::string(kImage) + "/inventory.img"),
+              HasSubstr("holds=tcp-established"));
+  EXPECT_THAT(rt_->Restore("web", Rest()),
+              StatusIs(Code::kUnavailable, HasSubstr("Connected TCP socket in image")));
+  EXPECT_THAT(rt_->LiveContainers(), IsEmpty());
+  EXPECT_THAT(FilesUnder(kImage), Contains("inventory.img"));
+  auto r = Rest();
+  r.tcp_established = true;
+  ASSERT_THAT(rt_->Restore("web", r), IsOk());
+  EXPECT_EQ(rt_->Counter("web"), 3u);
+  EXPECT_EQ(rt_->HeldStateOf("web")->ToString(), "tcp-established");
+}
+
+TEST_F(FakeRuntimeHoldsTest, LockImageRestoredWithoutTheFlagLosesItsLocks) {
+  StartHolding("file-locks");
+  auto c = Ckpt();
+  c.file_locks = true;
+  ASSERT_THAT(rt_->Checkpoint("web", c), IsOk());
+  // As CRIU: no refusal, the process comes back without its locks.
+  ASSERT_THAT(rt_->Restore("web", Rest()), IsOk());
+  EXPECT_EQ(rt_->HeldStateOf("web")->ToString(), "");
+  EXPECT_THAT(*fs_->Read(std::string(kWork) + "/restore.log"), HasSubstr("without them"));
+}
+
+TEST_F(FakeRuntimeHoldsTest, UnknownHeldStateIsRejectedAtCreate) {
+  fs_->SetFile(std::string(kBundle) + "/config.json",
+               R"({"annotations":{"crh.fake/holds":"tcp-established,sockets"}})");
+  EXPECT_THAT(rt_->Create("web", {.bundle = kBundle}),
+              StatusIs(Code::kInvalidArgument, HasSubstr("unknown state \"sockets\"")));
+  EXPECT_EQ(rt_->HeldStateOf("web"), std::nullopt);
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+#pragma once
+// The generic oracle over a workload's log (catalogue.h): the container's stdout as the engine
+// keeps it in <container dir>/ctr.log. Only complete lines count (the log may end mid-line while
+// the copier writes). Lines that are not "ready", "ok N" or "FAIL N ..." ("note ...", the flood
+// workload's "data ...") are ignored.
+//
+// Example:
+//   auto seen = WaitForOks(log, /*at_least=*/before.oks.size() + 3, /*timeout_ms=*/10000);
+//   EXPECT_TRUE(seen) << ...;   // also fails on FAIL lines, a second "ready", a gap
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace crh::workloads {
+
+struct LogSummary {
+  size_t readies = 0;              // "ready" lines: exactly one unless the process restarted
+  std::vector<uint64_t> oks;       // the N of every "ok N", in order
+  std::vector<std::string> fails;  // every "FAIL ..." line, whole
+  std::vector<std::string> notes;  // every "note ..." line, whole
+  std::string last_lines;          // the last few complete lines, for failure messages
+};
+
+LogSummary ParseLog(const std::string& text);
+LogSummary ReadLog(const std::string& path);
+
+// Empty if the summary is healthy so far: at most one "ready" (exactly one once any ok is
+// seen), ok numbers 1, 2, 3, ... with no gap and no repeat, no FAIL. Otherwise what is wrong.
+std::string Problems(const LogSummary& s);
+
+// Waits (polling every 20 ms, up to timeout_ms) until the log holds at least `at_least` ok
+// lines. Fails at once on a problem (Problems()), and on timeout with what it last saw.
+::testing::AssertionResult WaitForOks(const std::string& log_path, size_t at_least,
+                                      int timeout_ms = 10000);
+
+// Waits until the log holds a FAIL line containing `signature` (a pinned limitation showing).
+::testing::AssertionResult WaitForFail(const std::string& log_path, const std::string& signature,
+                                       int timeout_ms = 10000);
+
+}  // namespace crh::workloads
