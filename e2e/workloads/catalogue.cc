@@ -355,7 +355,7 @@ std::vector<Workload> Build() {
                                "eventfd returns the whole counter"}}});
   w.push_back(
       {.name = "timerfd_periodic",
-       .state = "a 20 ms periodic timerfd read by a thread blocked in read()",
+       .state = "a 1 ms periodic timerfd read by a thread blocked in read()",
        .verifies = "the expiration count advances within 1 s",
        .args = {"timerfd", "periodic"},
        .limitations = {{.kind = Limitation::Kind::kStateLost,

@@ -5,11 +5,13 @@
  * must have fired exactly once by the next check (an expiration that happened while the
  * container was frozen or dumped is carried in the image as the timer's ticks).
  *
- * "periodic": a 20 ms periodic timer read by a thread blocked in read(), as an event loop
+ * "periodic": a 1 ms periodic timer read by a thread blocked in read(), as an event loop
  * would; each check wants the expiration count advanced within 1 s. CRIU 4.2.1 takes a timer's
  * it_value from /proc/PID/fdinfo, which is (0, 0) for a periodic timer that expired while the
  * task was frozen and was not read yet, and restores that with timerfd_settime(), which
- * disarms it: the timer never ticks again. Pinned in docs/workloads.md. */
+ * disarms it: the timer never ticks again. Pinned in docs/workloads.md. The period is 1 ms
+ * because the loss is a race: CRIU must read fdinfo after the first expiry that nobody read.
+ * With a 20 ms period CRIU once read fdinfo first (CI, runc 1.3.6) and the timer survived. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +20,8 @@
 #include <unistd.h>
 
 #include "wl.h"
+
+enum { kPeriodNs = 1000 * 1000 };
 
 struct tfd_wl {
   int periodic;
@@ -49,7 +53,7 @@ static int check_periodic(struct tfd_wl *t, char *reason) {
   t->seen = atomic_load(&t->total);
   struct itimerspec cur;
   if (timerfd_gettime(t->tick, &cur) != 0) return wl_fail(reason, "timerfd_gettime");
-  if (cur.it_interval.tv_sec != 0 || cur.it_interval.tv_nsec != 20 * 1000 * 1000) {
+  if (cur.it_interval.tv_sec != 0 || cur.it_interval.tv_nsec != kPeriodNs) {
     return wl_fail(reason, "interval now %lld.%09ld", (long long)cur.it_interval.tv_sec,
                    cur.it_interval.tv_nsec);
   }
@@ -86,8 +90,7 @@ int wl_main_timerfd(int argc, char **argv) {
   if (t.periodic) {
     t.tick = timerfd_create(CLOCK_MONOTONIC, 0);
     if (t.tick < 0) wl_die("timerfd_create");
-    struct itimerspec its = {.it_interval = {0, 20 * 1000 * 1000},
-                             .it_value = {0, 20 * 1000 * 1000}};
+    struct itimerspec its = {.it_interval = {0, kPeriodNs}, .it_value = {0, kPeriodNs}};
     if (timerfd_settime(t.tick, 0, &its, NULL) != 0) wl_die("timerfd_settime");
     pthread_t th;
     if (pthread_create(&th, NULL, reader, &t) != 0) wl_die("pthread_create");
