@@ -321,6 +321,27 @@ std::vector<Workload> Build() {
                  config["linux"]["namespaces"].push_back({{"type", "cgroup"}});
                  return Status::Ok();
                }});
+  // process.terminal with consoleSize, as runc's own terminal checkpoint test and `podman run
+  // -t` make it: CliRuntime passes a console socket on create and on restore.
+  const auto terminal = [](json& config, const BundleContext&) {
+    config["process"]["terminal"] = true;
+    config["process"]["consoleSize"] = {{"height", 40}, {"width", 100}};
+    return Status::Ok();
+  };
+  w.push_back({.name = "terminal",
+               .state = "stdio on a pseudo-terminal from the runtime's console socket (40x100), "
+                        "the controlling tty of the session the process leads",
+               .verifies = "fds 0-2 the same /dev/pts slave, still the controlling tty with our "
+                           "group in the foreground, window size 40x100; output keeps reaching "
+                           "the log through the new terminal after each restore",
+               .args = {"terminal"},
+               .edit = terminal});
+  w.push_back({.name = "terminal_termios",
+               .state = "as terminal, with the line discipline set by the process: no echo, "
+                        "non-canonical, VMIN 0 / VTIME 3, VINTR ^G",
+               .verifies = "as terminal, and exactly those termios settings",
+               .args = {"terminal", "termios"},
+               .edit = terminal});
   w.push_back({.name = "stdout_flood",
                .state = "stdout carrying ~400 KB/s (200 lines of 200 bytes per check)",
                .verifies = "the generic oracle: ok lines keep arriving after each restore (crun "

@@ -47,6 +47,8 @@ LogSummary ParseLog(const std::string& text) {
     if (nl == std::string::npos) break;  // an incomplete last line is not read yet
     std::string line = text.substr(start, nl - start);
     start = nl + 1;
+    // A terminal container's output passes a pty, whose ONLCR makes every "\n" a "\r\n".
+    if (!line.empty() && line.back() == '\r') line.pop_back();
     uint64_t n;
     if (line == "ready") {
       ++s.readies;

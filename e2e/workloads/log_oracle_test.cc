@@ -23,6 +23,13 @@ TEST(LogOracleTest, HealthyLogWithNoiseHasNoProblems) {
   EXPECT_EQ(Problems(s), "");
 }
 
+TEST(LogOracleTest, TerminalLineEndsAreLines) {
+  LogSummary s = ParseLog("ready\r\nok 1\r\nok 2\r\nFAIL 3 tty\r\n");
+  EXPECT_EQ(s.readies, 1u);
+  EXPECT_THAT(s.oks, ElementsAre(1, 2));
+  EXPECT_THAT(s.fails, ElementsAre("FAIL 3 tty"));
+}
+
 TEST(LogOracleTest, RestartGapRepeatAndFailAreProblems) {
   EXPECT_THAT(Problems(ParseLog("ready\nok 1\nok 2\nready\nok 1\n")), HasSubstr("started again"));
   EXPECT_THAT(Problems(ParseLog("ready\nok 1\nok 2\nok 4\n")), HasSubstr("a gap"));

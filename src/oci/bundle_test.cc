@@ -1,6 +1,5 @@
 // Goal: busybox bundles are complete (rootfs with a shell, a config.json runc/crun accept) and
-// WithNetnsPath rewrites only the network namespace path and the root path; the stdio copier
-// moves a writer's output into its log and exits at EOF.
+// WithNetnsPath rewrites only the network namespace path and the root path.
 // Method: build a bundle in the test's temp dir and inspect it; no runtime is run here (see
 // cli_runtime_test for that).
 #include "src/oci/bundle.h"
@@ -20,7 +19,6 @@
 
 #include "src/base/status_matchers.h"
 #include "src/base/subprocess.h"
-#include "src/oci/stdio_log.h"
 
 namespace crh {
 namespace {
@@ -142,30 +140,6 @@ TEST(BundleTest, WithNetnsPathRewritesNetnsAndRoot) {
 
   EXPECT_THAT(WithNetnsPath(cfg, "/n", "rootfs"), StatusIs(Code::kInvalidArgument));
   EXPECT_THAT(WithNetnsPath("not json", "/n", "/r"), StatusIs(Code::kInvalidArgument));
-}
-
-TEST(StdioLogTest, CopiesUntilEofAndExits) {
-  const std::string dir = TempDir("stdio");
-  const std::string log = dir + "/out.log";
-  auto stdio = StdioLog::Start(log);
-  ASSERT_THAT(stdio, IsOk());
-  auto fds = (*stdio)->container_fds();
-  char c;
-  EXPECT_EQ(read(fds[0], &c, 1), 0) << "stdin reads EOF";
-  ASSERT_EQ(write(fds[1], "out\n", 4), 4);
-  ASSERT_EQ(write(fds[2], "err\n", 4), 4);
-  pid_t copier = (*stdio)->copier_pid();
-  (*stdio)->CloseContainerEnds();
-  // The copier is not our child: poll for it to exit.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (kill(copier, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_NE(kill(copier, 0), 0) << "copier still running after EOF";
-  std::string text = ReadAll(log);
-  EXPECT_THAT(text, HasSubstr("out\n"));
-  EXPECT_THAT(text, HasSubstr("err\n"));
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -320,7 +320,23 @@ Result<CommandResult> CliRuntime::RunInGroup(const std::vector<std::string>& com
   return r;
 }
 
-Result<std::string> CliRuntime::RunWithStdio(const std::vector<std::string>& command,
+namespace {
+
+// process.terminal of the bundle's config.json. Unreadable or malformed: false, and the runtime
+// itself reports what is wrong with the bundle.
+bool WantsTerminal(const std::string& bundle) {
+  std::ifstream in(fs::path(bundle) / "config.json");
+  if (!in) return false;
+  json j = json::parse(in, nullptr, false);
+  if (!j.is_object() || !j.contains("process") || !j["process"].is_object()) return false;
+  const json t = j["process"].value("terminal", json(false));
+  return t.is_boolean() && t.get<bool>();
+}
+
+}  // namespace
+
+Result<std::string> CliRuntime::RunWithStdio(std::vector<std::string> command,
+                                             const std::string& bundle,
                                              const std::string& stdio_log, bool* ok) {
   // The runtime's own messages: with create/restore its stderr is the container's.
   const char* tmpdir = std::getenv("TMPDIR");
@@ -333,13 +349,16 @@ Result<std::string> CliRuntime::RunWithStdio(const std::vector<std::string>& com
   close(lfd);
   const std::string log_file = buf.data();
 
-  std::vector<std::string> full = {"--log", log_file, "--log-format", "json"};
-  full.insert(full.end(), command.begin(), command.end());
-  auto stdio = StdioLog::Start(stdio_log);
+  auto stdio = StdioLog::Start(stdio_log, WantsTerminal(bundle));
   if (!stdio.ok()) {
     unlink(log_file.c_str());
     return stdio.status();
   }
+  if (!(*stdio)->console_socket().empty()) {
+    command.insert(command.begin() + 1, {"--console-socket", (*stdio)->console_socket()});
+  }
+  std::vector<std::string> full = {"--log", log_file, "--log-format", "json"};
+  full.insert(full.end(), command.begin(), command.end());
   bool timed_out = false;
   auto rc = SpawnAndWait(Argv(full), EnvAdd(), (*stdio)->container_fds(), config_.timeout_ms,
                          &timed_out);
@@ -367,7 +386,7 @@ Status CliRuntime::Create(const std::string& id, const CreateOptions& opts) {
   }
   cmd.push_back(id);
   bool ok = false;
-  CRH_ASSIGN_OR_RETURN(std::string msg, RunWithStdio(cmd, opts.stdio_log, &ok));
+  CRH_ASSIGN_OR_RETURN(std::string msg, RunWithStdio(cmd, opts.bundle, opts.stdio_log, &ok));
   if (ok) return Status::Ok();
   if (IsExistsText(Lower(msg))) return AlreadyExists(msg);
   ForceCleanup(id, opts.bundle, "");  // a half-created container is not left behind
@@ -522,7 +541,7 @@ Status CliRuntime::Restore(const std::string& id, const RestoreOptions& opts) {
   CRH_ASSIGN_OR_RETURN(std::string criu_conf, EmptyDirectoryMappingConfig(opts.image_path, work));
   if (!criu_conf.empty()) config_.env["CRIU_CONFIG_FILE"] = criu_conf;
   bool ok = false;
-  auto ran = RunWithStdio(cmd, opts.stdio_log, &ok);
+  auto ran = RunWithStdio(cmd, opts.bundle, opts.stdio_log, &ok);
   if (!criu_conf.empty()) {
     config_.env.erase("CRIU_CONFIG_FILE");
     ::unlink(criu_conf.c_str());  // the work dir holds only what the engine documents

@@ -19,7 +19,11 @@
 // Stdio: Create and Restore give the container pipes, drained into opts.stdio_log by a daemonized
 // copier (stdio_log.h), so the container can be checkpointed and its output survives crh exiting.
 // The runtime's own messages for those two calls are read from a `--log FILE --log-format json`
-// file; they also reach the container's stderr log, as with conmon.
+// file; they also reach the container's stderr log, as with conmon. A bundle with
+// `process.terminal: true` gets `--console-socket` on create and on restore: the copier takes the
+// pseudo-terminal master the runtime sends and logs what the container writes to its terminal
+// (runc and crun put the terminal's slave in the dump as an external tty and make a new one on
+// restore).
 //
 // Example:
 //   CRH_ASSIGN_OR_RETURN(Toolchain tc, LoadToolchain());
@@ -117,8 +121,10 @@ class CliRuntime : public OciRuntime {
   void ForceCleanup(const std::string& id, const std::string& bundle, const std::string& work_path);
   // Runs the runtime in its own process group (killed whole on timeout); output in `err`.
   Result<CommandResult> RunInGroup(const std::vector<std::string>& command);
-  // Runs create/restore with the container's stdio pipes; returns the runtime's error text.
-  Result<std::string> RunWithStdio(const std::vector<std::string>& command,
+  // Runs create/restore with the container's stdio pipes and, for a bundle whose
+  // process.terminal is true, a console socket (inserted after the command word); returns the
+  // runtime's error text.
+  Result<std::string> RunWithStdio(std::vector<std::string> command, const std::string& bundle,
                                    const std::string& stdio_log, bool* ok);
 
   CliRuntimeConfig config_;

@@ -9,6 +9,13 @@
 //   CRH_ASSIGN_OR_RETURN(auto stdio, StdioLog::Start("/var/lib/crh/c1/stdio.log"));
 //   spawn `runc create` with fds 0,1,2 = stdio->container_fds();
 //   stdio->CloseContainerEnds();   // the container keeps its own copies
+//
+// A terminal container (process.terminal in config.json) gets a pseudo-terminal instead, made by
+// the runtime, which sends its master end to a console socket (runc's --console-socket). With
+// `terminal`, the copier also listens on such a socket (a fresh 0700 directory in /tmp or
+// $TMPDIR, removed once the master arrives), takes the master and appends what the container
+// writes to its terminal to the same log. Without a pseudo-terminal CRIU could not dump the
+// container's stdio either way, and the runtime's own output still goes through the pipes.
 
 #include <sys/types.h>
 
@@ -25,7 +32,8 @@ class StdioLog {
   // Opens (creating, appending) `log_path` ("" discards the output), creates a stdin pipe whose
   // write end is closed at once (the container reads EOF, as from /dev/null) and stdout/stderr
   // pipes, and starts the copier. kUnavailable if the log cannot be opened or fork fails.
-  static Result<std::unique_ptr<StdioLog>> Start(const std::string& log_path);
+  static Result<std::unique_ptr<StdioLog>> Start(const std::string& log_path,
+                                                 bool terminal = false);
 
   ~StdioLog();
   StdioLog(const StdioLog&) = delete;
@@ -42,8 +50,14 @@ class StdioLog {
   // The copier's pid (it is not our child: it was reparented when its parent exited).
   pid_t copier_pid() const { return copier_pid_; }
 
+  // With `terminal`: the socket to pass as --console-socket; empty otherwise. The copier accepts
+  // one connection. If the runtime exits without sending a master (its stdio pipes reach EOF and
+  // nothing is queued on the socket), the copier removes the socket and exits.
+  const std::string& console_socket() const { return console_socket_; }
+
  private:
   StdioLog() = default;
+  std::string console_socket_;
   std::array<int, 3> fds_ = {-1, -1, -1};
   pid_t copier_pid_ = -1;
 };

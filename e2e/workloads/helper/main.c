@@ -29,7 +29,8 @@
   X(flood)           \
   X(tcp_server)      \
   X(tcp_backlog)     \
-  X(tcp_loopback)
+  X(tcp_loopback)    \
+  X(terminal)
 
 #define DECLARE(name) int wl_main_##name(int argc, char **argv);
 WORKLOADS(DECLARE)
