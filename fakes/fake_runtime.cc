@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "fakes/fake_logger.h"
+#include "src/oci/process_tree.h"
 
 namespace crh {
 
@@ -185,8 +186,54 @@ Status FakeRuntime::Kill(const std::string& id, int signal) {
   if (signal == 9 || signal == 15) {
     it->second.status = RuntimeStatus::kStopped;
     it->second.exit_code = 128 + signal;
+    it->second.execs.clear();  // they die with the container's pid namespace
   }
   return Status::Ok();
+}
+
+Status FakeRuntime::Exec(const std::string& id, const ExecOptions& opts) {
+  CRH_RETURN_IF_ERROR(MaybeFail("runtime.exec", id));
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return NotFound("exec " + id + ": container does not exist");
+  if (it->second.status != RuntimeStatus::kRunning) {
+    return FailedPrecondition("exec " + id + ": cannot exec in a " + StatusWord(it->second.status) +
+                              " container");
+  }
+  if (opts.args.empty()) return InvalidArgument("exec " + id + ": no command");
+  if (!opts.detach) return Status::Ok();  // it ran and exited 0
+  Container& c = it->second;
+  const std::string& argv0 = opts.args[0];
+  const std::string comm = argv0.substr(argv0.find_last_of('/') + 1).substr(0, 15);
+  const int pid = next_pid_++;
+  c.execs.push_back({pid, static_cast<int>(c.execs.size()) + 2, comm, /*adopted=*/false});
+  if (!opts.pid_file.empty()) {
+    CRH_RETURN_IF_ERROR(
+        fs_->WriteAtomic(opts.pid_file, std::to_string(pid)).WithContext("exec " + id));
+  }
+  return Status::Ok();
+}
+
+std::vector<int> FakeRuntime::ExecPids(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<int> out;
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return out;
+  for (const auto& e : it->second.execs) out.push_back(e.pid);
+  return out;
+}
+
+Status FakeRuntime::AdoptExec(const std::string& id, int pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return NotFound("adopt " + id + ": container does not exist");
+  for (auto& e : it->second.execs) {
+    if (e.pid == pid) {
+      e.adopted = true;
+      return Status::Ok();
+    }
+  }
+  return NotFound("adopt " + id + ": no exec'd process " + std::to_string(pid));
 }
 
 Status FakeRuntime::Delete(const std::string& id, bool force) {
@@ -275,6 +322,13 @@ Status FakeRuntime::Checkpoint(const std::string& id, const CheckpointOptions& o
                               StatusWord(c.status) + " state");
   }
   if (opts.image_path.empty()) return InvalidArgument("checkpoint " + id + ": no image path");
+  // As CliRuntime: CRIU would dump init's tree only, so a detached exec that never daemonized
+  // is named before anything is written.
+  std::vector<StrayProcess> strays;
+  for (const auto& e : c.execs) {
+    if (!e.adopted) strays.push_back({e.pid, e.ns_pid, 0, e.comm});
+  }
+  if (!strays.empty()) return FailedPrecondition("fake: " + DescribeStrays(id, strays));
   const std::string& image = opts.image_path;
   const std::string work = opts.work_path.empty() ? image : opts.work_path;
   const std::string ctx = "checkpoint " + id;
@@ -346,6 +400,10 @@ Status FakeRuntime::Checkpoint(const std::string& id, const CheckpointOptions& o
   if (!opts.parent_path.empty()) inventory += "parent=" + opts.parent_path + "\n";
   // What the dump carried besides memory (it only gets here with the matching flags).
   if (!c.holds.ToString().empty()) inventory += "holds=" + c.holds.ToString() + "\n";
+  // Adopted exec'd processes are part of init's tree and of the image.
+  std::string adopted;
+  for (const auto& e : c.execs) adopted += (adopted.empty() ? "" : ",") + e.comm;
+  if (!adopted.empty()) inventory += "execs=" + adopted + "\n";
   CRH_RETURN_IF_ERROR(write(image, "inventory.img", inventory));
 
   if (!opts.leave_running) containers_.erase(it);
@@ -427,12 +485,21 @@ Status FakeRuntime::Restore(const std::string& id, const RestoreOptions& opts) {
   CRH_RETURN_IF_ERROR(fs_->WriteAtomic(JoinPath(work, "stats-restore"),
                                        "restore: forking_time=50 restore_time=150\n")
                           .WithContext(ctx));
-  containers_[id] = Container{.status = RuntimeStatus::kRunning,
-                              .pid = next_pid_++,
-                              .bundle = opts.bundle,
-                              .netns = facts->netns,
-                              .counter = counter,
-                              .holds = held};
+  Container restored{.status = RuntimeStatus::kRunning,
+                     .pid = next_pid_++,
+                     .bundle = opts.bundle,
+                     .netns = facts->netns,
+                     .counter = counter,
+                     .holds = held};
+  if (size_t at = inventory->find("\nexecs="); at != std::string::npos) {
+    std::stringstream list(inventory->substr(at + 7, inventory->find('\n', at + 1) - at - 7));
+    std::string comm;
+    while (std::getline(list, comm, ',')) {
+      const int ns_pid = static_cast<int>(restored.execs.size()) + 2;
+      restored.execs.push_back({next_pid_++, ns_pid, comm, /*adopted=*/true});
+    }
+  }
+  containers_[id] = std::move(restored);
   if (auto after = CheckSite("runtime.restore.after_restore", id)) {
     return FaultPlan::InjectedError(*after, "runtime.restore.after_restore", id);
   }
@@ -488,6 +555,7 @@ void FakeRuntime::ExitProcess(const std::string& id, int code) {
   if (it == containers_.end() || it->second.status == RuntimeStatus::kStopped) return;
   it->second.status = RuntimeStatus::kStopped;
   it->second.exit_code = code;
+  it->second.execs.clear();  // init's exit kills its pid namespace
 }
 
 std::optional<int> FakeRuntime::ExitCode(const std::string& id) const {

@@ -50,8 +50,17 @@
 //               file-locks restored without --file-locks SUCCEEDS and the restored process no
 //               longer holds them (CRIU skips the locks silently); HeldStateOf shows it.
 //
+// Exec: kNotFound if unknown, kFailedPrecondition unless running, kInvalidArgument without
+// args. Without detach the process "runs and exits 0". With detach it is recorded as runc
+// leaves it: outside init's process tree (its parent is the runtime's exec process), so
+// Checkpoint is refused with kFailedPrecondition (DescribeStrays' message, as CliRuntime) until
+// the test says it daemonized (AdoptExec: init adopted it). Adopted processes are in the image
+// and come back with new pids; all die with the container (kill 9/15, delete). pid_file, if
+// given, gets the pid through the Filesystem seam.
+//
 // Fault sites (subject = container id):
-//   runtime.create/.start/.state/.kill/.delete/.pause/.resume   kFail: error, nothing changes.
+//   runtime.create/.start/.state/.kill/.delete/.pause/.resume/.exec   kFail: error, nothing
+//                                   changes.
 //   runtime.checkpoint              kFail: nothing written, container as before.
 //                                   kPartialWrite: dump.log, core-1.img, pagemap-1.img and a
 //                                   torn pages-1.img written, no inventory.img or
@@ -93,6 +102,7 @@ class FakeRuntime : public OciRuntime {
   Status Delete(const std::string& id, bool force) override;
   Status Pause(const std::string& id) override;
   Status Resume(const std::string& id) override;
+  Status Exec(const std::string& id, const ExecOptions& opts) override;
   Status Checkpoint(const std::string& id, const CheckpointOptions& opts) override;
   Status Restore(const std::string& id, const RestoreOptions& opts) override;
 
@@ -120,6 +130,12 @@ class FakeRuntime : public OciRuntime {
   std::optional<HeldState> HeldStateOf(const std::string& id) const;
   static constexpr const char* kHoldsAnnotation = "crh.fake/holds";
 
+  // Host pids of the container's detached exec'd processes (adopted or not), in exec order.
+  std::vector<int> ExecPids(const std::string& id) const;
+  // The exec'd process `pid` daemonized inside the container: init adopted it (a checkpoint
+  // takes it along). kNotFound if the container or the process is unknown.
+  Status AdoptExec(const std::string& id, int pid);
+
   // The container's status without going through the State fault site.
   std::optional<RuntimeStatus> StatusOf(const std::string& id) const;
   // The process exits by itself with `code`: status stopped. No-op if unknown or already stopped.
@@ -141,6 +157,13 @@ class FakeRuntime : public OciRuntime {
     uint64_t counter = 0;
     std::optional<int> exit_code;
     HeldState holds;
+    struct Exec {
+      int pid = 0;
+      int ns_pid = 0;
+      std::string comm;
+      bool adopted = false;
+    };
+    std::vector<Exec> execs;
   };
 
   // What the fake reads from a bundle's config.json.

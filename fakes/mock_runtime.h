@@ -22,6 +22,7 @@ class MockRuntime : public OciRuntime {
   MOCK_METHOD(Status, Delete, (const std::string& id, bool force), (override));
   MOCK_METHOD(Status, Pause, (const std::string& id), (override));
   MOCK_METHOD(Status, Resume, (const std::string& id), (override));
+  MOCK_METHOD(Status, Exec, (const std::string& id, const ExecOptions& opts), (override));
   MOCK_METHOD(Status, Checkpoint, (const std::string& id, const CheckpointOptions& opts),
               (override));
   MOCK_METHOD(Status, Restore, (const std::string& id, const RestoreOptions& opts), (override));

@@ -342,6 +342,31 @@ std::vector<Workload> Build() {
                .verifies = "as terminal, and exactly those termios settings",
                .args = {"terminal", "termios"},
                .edit = terminal});
+  // A process started with `crh exec -d` (the runtime's `exec --detach`). Its parent is the
+  // runtime's exec process, outside the container, so it is not in init's tree, which is all
+  // CRIU dumps. A daemon that forks and lets its parent exit is adopted by init and survives.
+  w.push_back({.name = "exec_daemon",
+               .state = "a process started by exec -d that daemonized (forked, parent exited, "
+                        "setsid, stdio on the container's /dev/null): init adopted it; it counts "
+                        "in /dev/shm every 20 ms",
+               .verifies = "init sees it alive (not a zombie), still its child, same pid, and "
+                           "its count advancing",
+               .args = {"exec_watch", "daemon"},
+               .exec_args = {"/bin/crh-workload", "exec_child", "daemon"}});
+  w.push_back(
+      {.name = "exec_detached",
+       .state = "a process started by exec -d that stays as the runtime left it: its parent is "
+                "outside the container (PPid 0 inside), so it is not in init's tree",
+       .verifies = "init sees it alive and counting",
+       .args = {"exec_watch", "plain"},
+       .exec_args = {"/bin/crh-workload", "exec_child"},
+       .limitations = {{.kind = Limitation::Kind::kDumpRefused,
+                        .signature = "is not a descendant of the container's init",
+                        .why = "CRIU dumps the tree rooted at init; a process outside it is only "
+                               "warned about (\"Unexpected process N in the freezer cgroup\"), "
+                               "the dump succeeds and the process is killed with the container. "
+                               "crh's runtime driver refuses such a checkpoint up front, naming "
+                               "the process; the container and the process run on"}}});
   w.push_back({.name = "stdout_flood",
                .state = "stdout carrying ~400 KB/s (200 lines of 200 bytes per check)",
                .verifies = "the generic oracle: ok lines keep arriving after each restore (crun "

@@ -71,7 +71,8 @@ class ExtraOracle {
 // Something CRIU (or a runtime) cannot do with a workload's state, pinned as observed.
 struct Limitation {
   enum class Kind {
-    kDumpRefused,  // checkpoint fails with `signature` in the dump log; the container runs on
+    kDumpRefused,  // checkpoint fails with `signature` in the error or the dump log; the
+                   // container runs on
     kStateLost,    // checkpoint and restore succeed, but the workload then prints a FAIL line
                    // containing `signature`
   };
@@ -93,6 +94,10 @@ struct Workload {
   std::function<Status(nlohmann::json& config, const BundleContext& ctx)> edit;
   // Null: the generic oracle only.
   std::function<std::unique_ptr<ExtraOracle>()> extra;
+  // Non-empty: once the container is ready the suite starts this process in it through the
+  // engine (Engine::Exec, detached, as `crh exec -d`) and waits for the workload's
+  // "note exec joined" line; args[0] is a path inside the container.
+  std::vector<std::string> exec_args;
   std::vector<Limitation> limitations;
 
   bool NeedsFlags() const { return tcp_established || file_locks; }

@@ -22,12 +22,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "e2e/backend.h"
 #include "e2e/workloads/catalogue.h"
@@ -158,9 +160,28 @@ class WorkloadFixture : public ::testing::TestWithParam<Case> {
     ip_ = c_.Ip();
     ASSERT_FALSE(ip_.empty());
     ASSERT_TRUE(WaitForOks(Log(), 3)) << Diagnostics();
+    if (!w_->exec_args.empty()) {
+      ASSERT_NO_FATAL_FAILURE(ExecAndWaitForJoin());
+    }
     if (extra_) {
       ASSERT_THAT(extra_->AfterReady(Ctx()), IsOk()) << Diagnostics();
     }
+  }
+
+  // `crh exec -d`: the workload's init reports the exec'd process with "note exec joined" and
+  // then checks it at every step; three more steps show it is watched.
+  void ExecAndWaitForJoin() {
+    auto pid = e().Exec(w_->name, {.args = w_->exec_args, .detach = true});
+    ASSERT_THAT(pid, IsOk()) << Diagnostics();
+    EXPECT_GT(*pid, 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool joined = false;
+    while (!joined && std::chrono::steady_clock::now() < deadline) {
+      for (const auto& n : ReadLog(Log()).notes) joined |= n.rfind("note exec joined", 0) == 0;
+      if (!joined) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(joined) << "no \"note exec joined\" within 10 s" << Diagnostics();
+    ASSERT_TRUE(WaitForOks(Log(), Oks() + 3)) << "after exec" << Diagnostics();
   }
 
   // A checkpoint the catalogue says must be refused: the engine reports it, the container runs

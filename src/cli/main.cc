@@ -79,7 +79,8 @@ int Run(int argc, char** argv) {
 
   std::string name, bundle, ip;
   std::vector<std::string> names;
-  bool keep = false, tcp_established = false, force = false, as_json = false, detach = false;
+  bool keep = false, tcp_established = false, file_locks = false, force = false, as_json = false,
+       detach = false;
   int64_t timeout_s = 10;
   int signal = 15;
   std::vector<std::string> cmd;
@@ -109,10 +110,17 @@ int Run(int argc, char** argv) {
   checkpoint->add_option("NAME", names)->required();
   checkpoint->add_flag("-k,--keep", keep, "keep dump.log and stats-dump");
   checkpoint->add_flag("--tcp-established", tcp_established, "dump established TCP connections");
+  checkpoint->add_flag("--file-locks", file_locks, "dump held file locks");
   auto* restore = app.add_subcommand("restore", "restore checkpointed containers");
   restore->add_option("NAME", names)->required();
   restore->add_flag("-k,--keep", keep, "keep the checkpoint images and logs");
   restore->add_flag("--tcp-established", tcp_established, "restore established TCP connections");
+  restore->add_flag("--file-locks", file_locks, "restore the file locks the image holds");
+  auto* exec = app.add_subcommand(
+      "exec", "start a process in a running container: crh exec -d NAME -- CMD... (prints its pid)");
+  exec->add_flag("-d,--detach", detach, "detached: return once it runs (required)");
+  exec->add_option("NAME", name)->required();
+  exec->add_option("CMD", cmd)->required();
   auto* ps = app.add_subcommand("ps", "list containers");
   ps->add_flag("--json", as_json, "JSON output");
   auto* inspect = app.add_subcommand("inspect", "show a container as JSON");
@@ -186,6 +194,19 @@ int Run(int argc, char** argv) {
     std::cout << c->name << "\n";
     return 0;
   }
+  if (exec->parsed()) {
+    if (!detach) {
+      std::cerr << "crh: exec " << name << ": only detached processes are supported, and their "
+                << "output goes to the container's log: crh exec -d " << name << " -- CMD...\n";
+      return 2;
+    }
+    auto eng = engine_for(name);
+    if (!eng.ok()) return Fail("exec " + name, eng.status());
+    auto pid = (*eng)->Exec(name, {.args = cmd, .detach = true});
+    if (!pid.ok()) return Fail("exec " + name, pid.status());
+    std::cout << *pid << "\n";
+    return 0;
+  }
   if (ps->parsed()) {
     auto all = e.List();
     if (!all.ok()) return Fail("ps", all.status());
@@ -240,12 +261,14 @@ int Run(int argc, char** argv) {
   if (unpause->parsed()) return each("unpause", [&](Engine& x, auto& n) { return x.Unpause(n); });
   if (checkpoint->parsed()) {
     return each("checkpoint", [&](Engine& x, auto& n) {
-      return x.Checkpoint(n, {.keep = keep, .tcp_established = tcp_established});
+      return x.Checkpoint(
+          n, {.keep = keep, .tcp_established = tcp_established, .file_locks = file_locks});
     });
   }
   if (restore->parsed()) {
     return each("restore", [&](Engine& x, auto& n) {
-      return x.Restore(n, {.keep = keep, .tcp_established = tcp_established});
+      return x.Restore(
+          n, {.keep = keep, .tcp_established = tcp_established, .file_locks = file_locks});
     });
   }
   if (sync->parsed()) {

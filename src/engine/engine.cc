@@ -524,6 +524,32 @@ Result<Container> Engine::Unpause(const std::string& name_or_id) {
   return c;
 }
 
+Result<int> Engine::Exec(const std::string& name_or_id, const ExecRequest& req) {
+  CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
+  Container& c = l.c;
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kExec));
+  if (req.args.empty()) return InvalidArgument("exec in " + Who(c) + ": no command given");
+  const std::string dir = ContainerDir(c.id);
+  // The runtime writes the pid here; it is read and removed at once, so the container
+  // directory keeps only the files the checkpoint/restore invariants expect.
+  const std::string pid_file = JoinPath(dir, "exec.pid");
+  if (deps_.fs->Exists(pid_file)) deps_.fs->Remove(pid_file).IgnoreError();
+  CRH_RETURN_IF_ERROR(deps_.runtime
+                          ->Exec(c.id, {.args = req.args,
+                                        .detach = req.detach,
+                                        .pid_file = req.detach ? pid_file : "",
+                                        .stdio_log = JoinPath(dir, "ctr.log")})
+                          .WithContext("exec in " + Who(c)));
+  if (!req.detach) return 0;
+  auto text = deps_.fs->Read(pid_file);
+  if (deps_.fs->Exists(pid_file)) deps_.fs->Remove(pid_file).IgnoreError();
+  if (!text.ok()) return text.status().WithContext("exec in " + Who(c) + ": reading its pid");
+  int pid = std::atoi(text->c_str());
+  if (pid <= 0) return Unavailable("exec in " + Who(c) + ": the runtime wrote no pid to " + pid_file);
+  Log()->info("exec'd {} as pid {} in {}", req.args[0], pid, Who(c));
+  return pid;
+}
+
 Result<Container> Engine::Checkpoint(const std::string& name_or_id,
                                      const CheckpointRequest& req) {
   CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));

@@ -84,6 +84,11 @@ struct RestoreRequest {
   bool file_locks = false;
 };
 
+struct ExecRequest {
+  std::vector<std::string> args;  // argv inside the container
+  bool detach = true;             // return once it runs (`crh exec -d`)
+};
+
 // The outcome of one container in a multi-container call.
 struct NamedResult {
   std::string name;
@@ -111,6 +116,13 @@ class Engine {
   Result<Container> Kill(const std::string& name_or_id, int signal);
   Result<Container> Pause(const std::string& name_or_id);
   Result<Container> Unpause(const std::string& name_or_id);
+
+  // Runs another process in a running container; its stdout/stderr go to the container's log.
+  // Returns its host pid when detached (0 otherwise, once it has exited with status 0). The state
+  // does not change. A detached process must daemonize inside the container (fork, and let the
+  // parent exit, so that init adopts it) to be part of a later checkpoint: until it does,
+  // Checkpoint is refused (kFailedPrecondition naming it), because CRIU dumps only init's tree.
+  Result<int> Exec(const std::string& name_or_id, const ExecRequest& req);
 
   Result<Container> Checkpoint(const std::string& name_or_id, const CheckpointRequest& req);
   Result<Container> Restore(const std::string& name_or_id, const RestoreRequest& req);

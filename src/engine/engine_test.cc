@@ -137,6 +137,7 @@ Status Apply(FakeWorld& w, const std::string& id, Operation op) {
     case Operation::kRemove: return w.engine->Remove(id, false);
     case Operation::kForceRemove: return w.engine->Remove(id, true);
     case Operation::kSync: return w.engine->Sync(id).status();
+    case Operation::kExec: return w.engine->Exec(id, {.args = {"/bin/true"}, .detach = false}).status();
   }
   return Internal("unreachable");
 }
@@ -221,7 +222,7 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Values(Operation::kCreate, Operation::kStart, Operation::kStop,
                           Operation::kKill, Operation::kPause, Operation::kUnpause,
                           Operation::kCheckpoint, Operation::kRestore, Operation::kRemove,
-                          Operation::kForceRemove, Operation::kSync)),
+                          Operation::kForceRemove, Operation::kSync, Operation::kExec)),
     CellName);
 
 TEST_F(EngineTest, RefusalsNameContainerStateAndWhatToDo) {
@@ -300,6 +301,46 @@ TEST_F(EngineTest, CheckpointLeavesExactlyTheDocumentedFilesAndReleasesEverythin
                                                     "/network.status"));
   ASSERT_THAT(saved, IsOk());
   EXPECT_EQ((*saved)[0].PrimaryIp(), c.Ip());
+}
+
+// ---------------------------------------------------------------------------------------------
+// exec: a detached process outside init's tree blocks checkpoint (CRIU would drop it silently);
+// once it daemonized (init adopted it) it is checkpointed and restored with the container.
+
+TEST_F(EngineTest, DetachedExecBlocksCheckpointUntilInitAdoptsIt) {
+  Container c = RunWeb();
+  auto pid = w_.engine->Exec("web", {.args = {"/bin/sleep", "1000"}});
+  ASSERT_THAT(pid, IsOk());
+  EXPECT_GT(*pid, 0);
+  EXPECT_THAT(w_.runtime->ExecPids(c.id), ElementsAre(*pid));
+  EXPECT_FALSE(w_.fs->Exists(w_.engine->ContainerDir(c.id) + "/exec.pid")) << "pid file left";
+  const Snapshot before = Snap(w_, c.id);
+
+  auto refused = w_.engine->Checkpoint("web", {});
+  EXPECT_THAT(refused, StatusIs(Code::kFailedPrecondition,
+                                AllOf(HasSubstr(std::to_string(*pid) + " (sleep"),
+                                      HasSubstr("not a descendant of the container's init"))));
+  EXPECT_EQ(Snap(w_, c.id), before) << "a refused checkpoint changed something";
+  EXPECT_EQ(Record("web").state, ContainerState::kRunning);
+
+  ASSERT_THAT(w_.runtime->AdoptExec(c.id, *pid), IsOk());
+  auto cp = w_.engine->Checkpoint("web", {});
+  ASSERT_THAT(cp, IsOk());
+  auto r = w_.engine->Restore("web", {});
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->Ip(), c.Ip());
+  EXPECT_THAT(w_.runtime->ExecPids(c.id), ::testing::SizeIs(1)) << "the adopted process is gone";
+}
+
+TEST_F(EngineTest, ExecNeedsARunningContainerAndACommand) {
+  RunWeb();
+  EXPECT_THAT(w_.engine->Exec("web", {}), StatusIs(Code::kInvalidArgument, HasSubstr("no command")));
+  ASSERT_THAT(w_.engine->Pause("web"), IsOk());
+  EXPECT_THAT(w_.engine->Exec("web", {.args = {"/bin/true"}}),
+              StatusIs(Code::kFailedPrecondition, AllOf(HasSubstr("web"), HasSubstr("paused"))));
+  EXPECT_THAT(w_.engine->Exec("nope", {.args = {"/bin/true"}}), StatusIs(Code::kNotFound));
+  ASSERT_THAT(w_.engine->Unpause("web"), IsOk());
+  EXPECT_THAT(w_.engine->Exec("web", {.args = {"/bin/true"}, .detach = false}), IsOkAndHolds(0));
 }
 
 TEST_F(EngineTest, CheckpointWithKeepAlsoKeepsDumpLogAndStats) {

@@ -25,8 +25,9 @@ enum class Operation {
   kRemove,      // without force
   kForceRemove,
   kSync,        // reconcile the record with the runtime; the result is observed
+  kExec,        // start another process in the running container; the state does not change
 };
-inline constexpr int kNumOperations = 11;
+inline constexpr int kNumOperations = 12;
 
 std::string_view OperationName(Operation op);
 

@@ -27,6 +27,7 @@
 #include "src/base/subprocess.h"
 #include "src/base/host.h"
 #include "src/oci/criu_images.h"
+#include "src/oci/process_tree.h"
 #include "src/oci/stdio_log.h"
 
 extern char** environ;
@@ -84,6 +85,7 @@ bool StatusRefuses(const std::string& op, RuntimeStatus st) {
   if (op == "kill") return st == RuntimeStatus::kStopped;
   if (op == "delete") return st != RuntimeStatus::kStopped && st != RuntimeStatus::kCreated;
   if (op == "checkpoint") return st != RuntimeStatus::kRunning && st != RuntimeStatus::kPaused;
+  if (op == "exec") return st != RuntimeStatus::kRunning;
   return false;
 }
 
@@ -325,6 +327,7 @@ namespace {
 // process.terminal of the bundle's config.json. Unreadable or malformed: false, and the runtime
 // itself reports what is wrong with the bundle.
 bool WantsTerminal(const std::string& bundle) {
+  if (bundle.empty()) return false;
   std::ifstream in(fs::path(bundle) / "config.json");
   if (!in) return false;
   json j = json::parse(in, nullptr, false);
@@ -468,6 +471,28 @@ Status CliRuntime::Resume(const std::string& id) {
   return Simple("resume", id, {"resume", id});
 }
 
+Status CliRuntime::Exec(const std::string& id, const ExecOptions& opts) {
+  CRH_RETURN_IF_ERROR(ValidateId(id));
+  if (opts.args.empty()) return InvalidArgument("exec " + id + ": no command");
+  if (!StateDirExists(id)) return NotFound(config_.name + ": container " + id + " does not exist");
+  // Both runtimes exec into a paused or stopped container's namespaces differently (crun 1.28
+  // starts the process and leaves it frozen); refuse uniformly, as Pause does.
+  auto st = State(id);
+  if (st.ok() && st->status != RuntimeStatus::kRunning) {
+    return FailedPrecondition(config_.name + " exec " + id + ": container is " +
+                              std::string(RuntimeStatusName(st->status)) + ", not running");
+  }
+  std::vector<std::string> cmd = {"exec"};
+  if (opts.detach) cmd.push_back("--detach");
+  if (!opts.pid_file.empty()) cmd.insert(cmd.end(), {"--pid-file", opts.pid_file});
+  cmd.push_back(id);
+  cmd.insert(cmd.end(), opts.args.begin(), opts.args.end());
+  bool ok = false;
+  CRH_ASSIGN_OR_RETURN(std::string msg, RunWithStdio(cmd, "", opts.stdio_log, &ok));
+  if (ok) return Status::Ok();
+  return ClassifyFailure("exec", id, msg, msg, /*timed_out=*/false);
+}
+
 Status CliRuntime::Checkpoint(const std::string& id, const CheckpointOptions& opts) {
   CRH_RETURN_IF_ERROR(ValidateId(id));
   if (opts.image_path.empty()) return InvalidArgument("checkpoint " + id + ": no image path");
@@ -475,6 +500,14 @@ Status CliRuntime::Checkpoint(const std::string& id, const CheckpointOptions& op
     return InvalidArgument("checkpoint " + id + ": parent path must be relative to the image path");
   }
   if (!StateDirExists(id)) return NotFound(config_.name + ": container " + id + " does not exist");
+  // CRIU would dump init's tree only and merely warn about the rest; say so before dumping.
+  // A scan that fails (init gone) leaves the verdict to the runtime.
+  if (auto st = State(id); st.ok() && st->pid > 0) {
+    auto strays = ProcessesOutsideInitTree(st->pid);
+    if (strays.ok() && !strays->empty()) {
+      return FailedPrecondition(config_.name + ": " + DescribeStrays(id, *strays));
+    }
+  }
   CRH_RETURN_IF_ERROR(MakeDirs(opts.image_path, "image directory"));
   CRH_RETURN_IF_ERROR(MakeDirs(opts.work_path, "work directory"));
   std::vector<std::string> cmd = {"checkpoint", "--image-path", opts.image_path};

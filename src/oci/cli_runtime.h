@@ -82,6 +82,7 @@ class CliRuntime : public OciRuntime {
   Status Start(const std::string& id) override;
   Result<RuntimeState> State(const std::string& id) override;
   Status Kill(const std::string& id, int signal) override;
+  Status Exec(const std::string& id, const ExecOptions& opts) override;
   Status Delete(const std::string& id, bool force) override;
   Status Pause(const std::string& id) override;
   Status Resume(const std::string& id) override;

@@ -62,6 +62,13 @@ struct RestoreOptions {
   std::string manage_cgroups_mode;
 };
 
+struct ExecOptions {
+  std::vector<std::string> args;  // the process's argv; args[0] is looked up in the container
+  bool detach = true;             // --detach: return once the process runs
+  std::string pid_file;           // optional: where the runtime writes the process's host pid
+  std::string stdio_log;          // the process's stdout/stderr are appended here (through pipes)
+};
+
 class OciRuntime {
  public:
   virtual ~OciRuntime() = default;
@@ -79,9 +86,16 @@ class OciRuntime {
   virtual Status Pause(const std::string& id) = 0;
   virtual Status Resume(const std::string& id) = 0;
 
+  // `exec`: runs another process in the running container's namespaces and cgroup. With
+  // detach it returns once the process runs; otherwise when it exits (kUnavailable with its exit
+  // code if that is not 0). kFailedPrecondition if the container is not running.
+  virtual Status Exec(const std::string& id, const ExecOptions& opts) = 0;
+
   // Dumps the container into opts.image_path. Unless leave_running or pre_dump, the runtime
   // deletes the container afterwards (State then returns kNotFound). On failure the container
-  // keeps running and the image directory may hold a partial dump.
+  // keeps running and the image directory may hold a partial dump. kFailedPrecondition, before
+  // anything is dumped, while a process of the container is outside its init's process tree
+  // (a detached exec that did not daemonize): CRIU would leave it out of the image silently.
   virtual Status Checkpoint(const std::string& id, const CheckpointOptions& opts) = 0;
 
   // Re-creates the container `id` from opts.bundle and restores the process tree from

@@ -30,7 +30,9 @@
   X(tcp_server)      \
   X(tcp_backlog)     \
   X(tcp_loopback)    \
-  X(terminal)
+  X(terminal)        \
+  X(exec_watch)      \
+  X(exec_child)
 
 #define DECLARE(name) int wl_main_##name(int argc, char **argv);
 WORKLOADS(DECLARE)
