@@ -324,6 +324,20 @@ void FakeFilesystem::SetFile(const std::string& path, const std::string& data) {
   nodes_[*p] = Node{.dir = false, .data = data};
 }
 
+void FakeFilesystem::SetDir(const std::string& path) {
+  auto p = Normalize(path);
+  if (!p.ok()) TestBug("SetDir(" + path + "): path is not absolute");
+  std::lock_guard<std::mutex> lock(mu_);
+  for (std::string cur = *p;; cur = ParentOf(cur)) {
+    auto it = nodes_.find(cur);
+    if (it != nodes_.end()) {
+      if (!it->second.dir) TestBug("SetDir(" + path + "): " + cur + " is a file");
+      break;
+    }
+    nodes_[cur] = Node{.dir = true};
+  }
+}
+
 void FakeFilesystem::Truncate(const std::string& path, size_t size) {
   auto p = Normalize(path);
   if (!p.ok()) return;

@@ -64,6 +64,8 @@ class FakeFilesystem : public Filesystem {
   // Writes `data` at `path`, creating missing parent directories. Aborts if `path` is relative
   // or a directory, or a parent is a file (a bug in the test).
   void SetFile(const std::string& path, const std::string& data);
+  // Creates the directory `path` and its missing parents. Aborts as SetFile does.
+  void SetDir(const std::string& path);
   // Cuts the file to `size` bytes (or pads it with '\0', like truncate(2)). No-op if the file
   // does not exist.
   void Truncate(const std::string& path, size_t size);

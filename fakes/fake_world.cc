@@ -35,6 +35,7 @@ std::string FakeWorld::MakeBundle(const std::string& name, const std::vector<std
       {"linux", {{"namespaces", {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "mount"}}}}}},
   };
   fs->SetFile(dir + "/config.json", spec.dump(2));
+  fs->SetDir(dir + "/rootfs");
   return dir;
 }
 

@@ -397,6 +397,7 @@ TEST_P(FakeWorkloadTest, FlagsAreEnforcedAsOnCriu) {
   world_.fs->SetFile(
       bundle + "/config.json",
       BusyboxConfigJson(cmd, {.annotations = {{FakeRuntime::kHoldsAnnotation, holds}}}));
+  world_.fs->SetDir(bundle + "/rootfs");
   Engine& e = *world_.engine;
   auto c = e.Run({.name = w.name, .bundle = bundle});
   ASSERT_THAT(c, IsOk());

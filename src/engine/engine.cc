@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "src/base/probe.h"
@@ -230,6 +231,53 @@ Result<Container> Engine::Define(const DefineSpec& spec) {
   return c;
 }
 
+Status Engine::CheckBundle(const Container& c) {
+  const std::string src = JoinPath(c.bundle, "config.json");
+  CRH_ASSIGN_OR_RETURN(std::string text, deps_.fs->Read(src));
+  json spec = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (spec.is_discarded() || !spec.is_object()) {
+    return InvalidArgument(src + " is not a JSON object; fix the bundle of " + Who(c));
+  }
+  const json* root = spec.contains("root") && spec["root"].is_object() ? &spec["root"] : nullptr;
+  if (!root || !root->contains("path") || !(*root)["path"].is_string()) {
+    return InvalidArgument(src + ": field root.path: expected a string (the rootfs directory)");
+  }
+  std::string rootfs = (*root)["path"].get<std::string>();
+  if (!rootfs.empty() && rootfs.front() != '/') rootfs = JoinPath(c.bundle, rootfs);
+  if (!deps_.fs->IsDirectory(rootfs)) {
+    return InvalidArgument(src + ": field root.path: " + rootfs +
+                           " is not a directory; create the rootfs there or fix root.path");
+  }
+  static const std::set<std::string> kTypes = {"pid", "network", "mount", "ipc",
+                                               "uts", "user",    "cgroup", "time"};
+  const json* linux_ = spec.contains("linux") && spec["linux"].is_object() ? &spec["linux"] : nullptr;
+  if (!linux_ || !linux_->contains("namespaces")) return Status::Ok();
+  const json& nss = (*linux_)["namespaces"];
+  if (!nss.is_array()) return InvalidArgument(src + ": field linux.namespaces: expected an array");
+  for (size_t i = 0; i < nss.size(); ++i) {
+    const std::string field = "linux.namespaces[" + std::to_string(i) + "]";
+    const json& ns = nss[i];
+    const std::string type = ns.is_object() && ns.contains("type") && ns["type"].is_string()
+                                 ? ns["type"].get<std::string>()
+                                 : "";
+    if (!kTypes.count(type)) {
+      return InvalidArgument(src + ": field " + field + ".type: \"" + type +
+                             "\" is not an OCI namespace type (pid, network, mount, ipc, uts, "
+                             "user, cgroup, time)");
+    }
+    // crh gives every container its own network namespace; another type may join an existing
+    // namespace, which must be there for create (and again for every restore).
+    if (type != "network" && ns.contains("path")) {
+      if (!ns["path"].is_string() || !deps_.fs->Exists(ns["path"].get<std::string>())) {
+        return InvalidArgument(src + ": field " + field + ".path: " + ns["path"].dump() +
+                               " does not exist; create that " + type +
+                               " namespace first or drop the path");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 Status Engine::WriteRuntimeBundle(const Container& c) {
   const std::string src = JoinPath(c.bundle, "config.json");
   CRH_ASSIGN_OR_RETURN(std::string text, deps_.fs->Read(src));
@@ -368,6 +416,8 @@ Result<Container> Engine::Create(const std::string& name_or_id) {
     CRH_RETURN_IF_ERROR(Save(c));
   }
   const ContainerState before = c.state;
+  // A bundle crh cannot run is refused before anything is set up, naming the field.
+  CRH_RETURN_IF_ERROR(CheckBundle(c).WithContext("creating " + Who(c)));
   CRH_RETURN_IF_ERROR(SetUpNetwork(c, c.requested_ip));
   Status s = WriteRuntimeBundle(c);
   if (s.ok()) {

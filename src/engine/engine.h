@@ -174,6 +174,9 @@ class Engine {
   // network fields for what was released.
   Status TearDownNetwork(Container& c);
   // Writes <container dir>/config.json from the user's bundle with the netns path replaced.
+  // The bundle's config.json parses, root.path is a directory, and every namespace has an OCI
+  // type and (but network, which crh replaces) an existing path if it names one.
+  Status CheckBundle(const Container& c);
   Status WriteRuntimeBundle(const Container& c);
   Status RemoveFiles(const std::string& dir, const std::vector<std::string>& names);
   // The runtime's view after a signal, saved. `uncatchable` (SIGKILL): a "running" answer is

@@ -6,10 +6,13 @@
 // fakes' ground truth (held IPs, live netns, runtime containers, files) is the oracle.
 #include "src/engine/engine.h"
 
+#include <functional>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "fakes/fake_world.h"
 #include "fakes/mock_network.h"
@@ -255,6 +258,47 @@ TEST_F(EngineTest, HostileNamesAndIdsAreRefusedBeforeTouchingDisk) {
               StatusIs(Code::kInvalidArgument, HasSubstr("has no config.json")));
   EXPECT_THAT(w_.engine->Define({.name = "rel", .bundle = "bundles/b"}),
               StatusIs(Code::kInvalidArgument, HasSubstr("must be absolute")));
+}
+
+// A bundle crh cannot run is refused at create with the field named, before any network or
+// runtime state exists; the record stays configured and a fixed bundle then creates.
+TEST_F(EngineTest, BundlesCrhCannotRunAreRefusedAtCreateNamingTheField) {
+  struct Bad {
+    std::string name;
+    std::function<void(nlohmann::json&)> edit;
+    std::string field;
+  };
+  const std::vector<Bad> bad = {
+      {"norootfs", [](nlohmann::json& j) { j["root"]["path"] = "missing-rootfs"; },
+       "field root.path: /bundles/norootfs/missing-rootfs is not a directory"},
+      {"noroot", [](nlohmann::json& j) { j.erase("root"); }, "field root.path: expected a string"},
+      {"nstype", [](nlohmann::json& j) { j["linux"]["namespaces"].push_back({{"type", "netwrok"}}); },
+       "field linux.namespaces[3].type: \"netwrok\" is not an OCI namespace type"},
+      {"nspath",
+       [](nlohmann::json& j) {
+         j["linux"]["namespaces"].push_back({{"type", "ipc"}, {"path", "/proc/1/ns/nope"}});
+       },
+       "field linux.namespaces[3].path: \"/proc/1/ns/nope\" does not exist"},
+  };
+  for (const auto& b : bad) {
+    SCOPED_TRACE(b.name);
+    const std::string bundle = w_.MakeBundle(b.name);
+    auto j = nlohmann::json::parse(*w_.fs->Peek(bundle + "/config.json"));
+    b.edit(j);
+    w_.fs->SetFile(bundle + "/config.json", j.dump());
+    auto d = w_.engine->Define({.name = b.name, .bundle = bundle});
+    ASSERT_THAT(d, IsOk());
+    auto c = w_.engine->Create(b.name);
+    EXPECT_THAT(c, StatusIs(Code::kInvalidArgument,
+                            AllOf(HasSubstr(bundle + "/config.json"), HasSubstr(b.field))));
+    EXPECT_EQ(Record(b.name).state, ContainerState::kConfigured);
+    EXPECT_THAT(w_.network->LiveNetns(), IsEmpty());
+    EXPECT_THAT(w_.runtime->LiveContainers(), IsEmpty());
+    EXPECT_FALSE(w_.fs->Exists(w_.engine->ContainerDir(d->id) + "/config.json"));
+  }
+  // Fixed, the same record creates.
+  w_.fs->SetDir("/bundles/norootfs/missing-rootfs");
+  EXPECT_THAT(w_.engine->Create("norootfs"), IsOk());
 }
 
 TEST_F(EngineTest, NamesAreUniqueAndResolveByNameIdOrPrefix) {
