@@ -34,7 +34,7 @@ def package(label):
 
 
 def bazel(args, flags):
-    # --jobs etc. do not apply to query; the caller's flags are for startup-free options only.
+    # Any other arguments of this script are passed on to bazel query as flags.
     out = subprocess.run(["bazel", "query"] + flags + args, check=True, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True)
     return out.stdout
