@@ -16,10 +16,10 @@
 
 #include "fakes/fake_world.h"
 #include "src/base/subprocess.h"
-#include "src/cli/wiring.h"
 #include "src/net/cni_network.h"
 #include "src/oci/bundle.h"
 #include "src/oci/toolchain.h"
+#include "src/wiring/wiring.h"
 
 namespace crh::e2e {
 

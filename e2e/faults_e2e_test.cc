@@ -22,10 +22,10 @@
 #include <gtest/gtest.h>
 
 #include "src/base/status_matchers.h"
-#include "src/cli/wiring.h"
 #include "src/net/cni_network.h"
 #include "src/oci/bundle.h"
 #include "src/oci/toolchain.h"
+#include "src/wiring/wiring.h"
 
 namespace crh {
 namespace {

@@ -5,13 +5,13 @@
 #include <cstdlib>
 #include <utility>
 
-#include "fakes/fake_logger.h"
+#include "src/base/named_logger.h"
 
 namespace crh {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> Log() { return FakeLogger("fake_filesystem"); }
+std::shared_ptr<spdlog::logger> Log() { return NamedLogger("fake_filesystem"); }
 
 Result<std::string> Normalize(const std::string& path) {
   if (path.empty() || path.front() != '/') {

@@ -30,8 +30,8 @@
 #include <string>
 #include <vector>
 
-#include "fakes/fault_plan.h"
 #include "src/base/status.h"
+#include "src/faults/fault_plan.h"
 #include "src/fs/filesystem.h"
 
 namespace crh {

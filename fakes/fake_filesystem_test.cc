@@ -8,8 +8,8 @@
 #include <functional>
 
 #include "fakes/fake_filesystem.h"
-#include "fakes/fault_plan.h"
 #include "src/base/status_matchers.h"
+#include "src/faults/fault_plan.h"
 
 namespace crh {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <utility>
 
-#include "fakes/fake_logger.h"
+#include "src/base/named_logger.h"
 
 namespace crh {
 
@@ -12,7 +12,7 @@ namespace {
 
 constexpr const char* kNetnsDir = "/run/netns/";
 
-std::shared_ptr<spdlog::logger> Log() { return FakeLogger("fake_network"); }
+std::shared_ptr<spdlog::logger> Log() { return NamedLogger("fake_network"); }
 
 std::optional<uint32_t> ParseIpv4(const std::string& text) {
   uint32_t out = 0;

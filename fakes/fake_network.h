@@ -37,8 +37,8 @@
 #include <set>
 #include <string>
 
-#include "fakes/fault_plan.h"
 #include "src/base/status.h"
+#include "src/faults/fault_plan.h"
 #include "src/net/network.h"
 #include "src/net/network_status.h"
 

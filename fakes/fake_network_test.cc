@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "fakes/fake_network.h"
-#include "fakes/fault_plan.h"
 #include "src/base/status_matchers.h"
+#include "src/faults/fault_plan.h"
 
 namespace crh {
 namespace {

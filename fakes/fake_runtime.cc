@@ -6,7 +6,7 @@
 #include <sstream>
 #include <utility>
 
-#include "fakes/fake_logger.h"
+#include "src/base/named_logger.h"
 #include "src/oci/process_tree.h"
 
 namespace crh {
@@ -20,7 +20,7 @@ constexpr const char* kInventoryMagic = "CRHINVENTORY1";
 // Pages are padded to a page so that a truncation anywhere is caught by the length check.
 constexpr size_t kPageSize = 4096;
 
-std::shared_ptr<spdlog::logger> Log() { return FakeLogger("fake_runtime"); }
+std::shared_ptr<spdlog::logger> Log() { return NamedLogger("fake_runtime"); }
 
 uint64_t Fnv1a(const std::string& data) {
   uint64_t h = 1469598103934665603ull;

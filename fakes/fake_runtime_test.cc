@@ -10,8 +10,8 @@
 
 #include "fakes/fake_filesystem.h"
 #include "fakes/fake_runtime.h"
-#include "fakes/fault_plan.h"
 #include "src/base/status_matchers.h"
+#include "src/faults/fault_plan.h"
 
 namespace crh {
 namespace {

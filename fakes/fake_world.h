@@ -17,10 +17,10 @@
 #include "fakes/fake_filesystem.h"
 #include "fakes/fake_network.h"
 #include "fakes/fake_runtime.h"
-#include "fakes/fault_plan.h"
 #include "src/base/clock.h"
 #include "src/base/sim_random.h"
 #include "src/engine/engine.h"
+#include "src/faults/fault_plan.h"
 
 namespace crh {
 

@@ -8,9 +8,9 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
-#include "fakes/fault_plan.h"
 #include "property_tests/property_main.h"
 #include "src/engine/state_machine.h"
+#include "src/faults/fault_plan.h"
 #include "src/net/network_status.h"
 #include "src/scenario/scenario.h"
 

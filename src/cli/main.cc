@@ -12,12 +12,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "src/cli/wiring.h"
 #include "src/conformance/conformance_main.h"
 #include "src/engine/engine.h"
 #include "src/oci/bundle.h"
 #include "src/oci/toolchain.h"
 #include "src/scenario/replay.h"
+#include "src/wiring/wiring.h"
 
 namespace crh {
 namespace {

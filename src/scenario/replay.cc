@@ -9,10 +9,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "src/cli/wiring.h"
 #include "src/fs/posix_filesystem.h"
 #include "src/net/cni_network.h"
 #include "src/oci/bundle.h"
+#include "src/wiring/wiring.h"
 
 namespace crh {
 

@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "fakes/fault_plan.h"
 #include "src/base/status.h"
+#include "src/faults/fault_plan.h"
 
 namespace crh {
 

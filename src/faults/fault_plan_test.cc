@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "fakes/fault_plan.h"
 #include "src/base/status.h"
 #include "src/base/status_matchers.h"
+#include "src/faults/fault_plan.h"
 
 namespace crh {
 namespace {

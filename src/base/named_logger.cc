@@ -1,4 +1,4 @@
-#include "fakes/fake_logger.h"
+#include "src/base/named_logger.h"
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -6,7 +6,7 @@
 
 namespace crh {
 
-std::shared_ptr<spdlog::logger> FakeLogger(const std::string& name) {
+std::shared_ptr<spdlog::logger> NamedLogger(const std::string& name) {
   static std::mutex mu;
   std::lock_guard<std::mutex> lock(mu);
   if (auto existing = spdlog::get(name)) return existing;

@@ -1,4 +1,4 @@
-#include "src/cli/wiring.h"
+#include "src/wiring/wiring.h"
 
 #include <fcntl.h>
 #include <unistd.h>

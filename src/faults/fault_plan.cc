@@ -1,4 +1,4 @@
-#include "fakes/fault_plan.h"
+#include "src/faults/fault_plan.h"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include <sstream>
 #include <utility>
 
-#include "fakes/fake_logger.h"
+#include "src/base/named_logger.h"
 
 namespace crh {
 
@@ -22,7 +22,7 @@ constexpr std::array<std::pair<FaultEffect, std::string_view>, 4> kEffectNames =
     {FaultEffect::kCrash, "crash"},
 }};
 
-std::shared_ptr<spdlog::logger> Log() { return FakeLogger("fault_plan"); }
+std::shared_ptr<spdlog::logger> Log() { return NamedLogger("fault_plan"); }
 
 std::string KindName(Trigger::Kind kind) {
   switch (kind) {
