@@ -33,6 +33,8 @@ def cases(xml_path):
 def main():
     bep = sys.argv[1]
     bazel_rc = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    # Checks .ci/run ran outside Bazel (they need bazel itself), as NAME=EXIT_CODE: one case each.
+    extra = [a.split("=", 1) for a in sys.argv[3:]]
     xmls = {}      # label -> last test.xml path (last attempt/shard wins per shard)
     status = {}    # label -> overall status
     for line in open(bep, encoding="utf-8"):
@@ -63,6 +65,12 @@ def main():
             f = 1
             print(f"counted as failed: {label} ({st})")
         passed, failed, skipped = passed + p, failed + f, skipped + s
+    for name, rc in extra:
+        if rc == "0":
+            passed += 1
+        else:
+            failed += 1
+            print(f"counted as failed: {name} (exit {rc})")
     if bazel_rc not in (0,) and failed == 0:
         failed = 1
         print(f"counted as failed: bazel exited {bazel_rc}")
