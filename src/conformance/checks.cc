@@ -12,6 +12,7 @@
 
 #include "src/base/subprocess.h"
 #include "src/conformance/runner.h"
+#include "src/conformance/workload_checks.h"
 #include "src/oci/cli_runtime.h"
 
 namespace crh::conformance {
@@ -1057,6 +1058,9 @@ std::vector<Check> MakeChecks() {
               truncate("pages-"), 5'000,
               "a short page read must not restore; CRIU 4.2.1's restorer may spin, so engines "
               "need a timeout and a forced cleanup", /*hang_ok=*/true);
+
+  // ---- the workload catalogue -------------------------------------------------------------
+  AddWorkloadChecks(v);
   return v;
 }
 

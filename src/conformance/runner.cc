@@ -266,7 +266,12 @@ RunResult CheckContext::RunWithStdio(const std::vector<std::string>& args,
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string stdio = stdio_log.empty() ? dir_ + "/stdio.log" : stdio_log;
   RunResult r;
-  auto pipes = StdioLog::Start(stdio);
+  auto pipes = StdioLog::Start(stdio, console_socket_);
+  if (pipes.ok() && !(*pipes)->console_socket().empty() && !args.empty()) {
+    // After the command word, as runc and crun take their command flags.
+    const auto at = argv.end() - static_cast<std::ptrdiff_t>(args.size()) + 1;
+    argv.insert(at, {"--console-socket", (*pipes)->console_socket()});
+  }
   if (!pipes.ok()) {
     r.command = ShellJoin(argv);
     r.output = pipes.status().ToString();

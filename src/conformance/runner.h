@@ -80,6 +80,9 @@ class CheckContext {
   // Restore maps an image's foreign shared-empty-directory keys for CRIU (crun PR #2239) unless
   // this is turned off; the checks that judge that bug turn it off.
   void SetMapEmptyDirectories(bool on) { map_empty_directories_ = on; }
+  // Later create/restore calls (RunWithStdio) get --console-socket, and the pty master the
+  // runtime sends is logged into the stdio log: for bundles with process.terminal.
+  void UseConsoleSocket(bool on) { console_socket_ = on; }
   const std::string& dir() const { return dir_; }
   const std::string& state_root() const { return root_; }
 
@@ -155,6 +158,7 @@ class CheckContext {
   int next_id_ = 0;
   bool default_root_ = false;
   bool map_empty_directories_ = true;
+  bool console_socket_ = false;
 };
 
 // A check: stable ID, what it expects and why, an optional gate, and its body.

@@ -1,4 +1,4 @@
-#include "e2e/workloads/catalogue.h"
+#include "src/workloads/catalogue.h"
 
 #include <sys/stat.h>
 
@@ -8,7 +8,7 @@
 #include <sstream>
 #include <thread>
 
-#include "e2e/workloads/tcp_peer.h"
+#include "src/workloads/tcp_peer.h"
 #include "src/oci/bundle.h"
 
 namespace crh::workloads {
@@ -293,7 +293,17 @@ std::vector<Workload> Build() {
                      AddBind(config, "/mnt/link", ctx.scratch_dir + "/bind_symlink");
                      return Status::Ok();
                    },
-               .extra = [] { return std::make_unique<HostFileAdvances>("bind_symlink/gen"); }});
+               .extra = [] { return std::make_unique<HostFileAdvances>("bind_symlink/gen"); },
+               .limitations = {{.kind = Limitation::Kind::kDumpRefused,
+                                .runtimes = {"crun"},
+                                .signature = "doesn't have a proper root mount",
+                                .why = "crun resolves a bind mount's symlink destination against "
+                                       "a relative root.path (runc spec's \"rootfs\") from its "
+                                       "own working directory at checkpoint, so from anywhere "
+                                       "but the bundle directory it registers /mnt/link while "
+                                       "the mount is on /mnt/real and CRIU refuses; runc "
+                                       "resolves it. The engine writes an absolute root.path",
+                                .alone_only = true}}});
   w.push_back({.name = "bind_nested",
                .state = "nested bind mounts: a host dir at /mnt/outer and another host dir on "
                         "/mnt/outer/inner (a directory of the outer source)",
@@ -366,7 +376,9 @@ std::vector<Workload> Build() {
                                "warned about (\"Unexpected process N in the freezer cgroup\"), "
                                "the dump succeeds and the process is killed with the container. "
                                "crh's runtime driver refuses such a checkpoint up front, naming "
-                               "the process; the container and the process run on"}}});
+                               "the process; the container and the process run on",
+                        .by_crh = true,
+                        .alone_signature = "the exec'd process"}}});
   w.push_back({.name = "stdout_flood",
                .state = "stdout carrying ~400 KB/s (200 lines of 200 bytes per check)",
                .verifies = "the generic oracle: ok lines keep arriving after each restore (crun "
@@ -377,7 +389,19 @@ std::vector<Workload> Build() {
                         "unread in every receive queue",
                .verifies = "both ends ESTABLISHED; every queue read back and refilled",
                .args = {"tcp_loopback", "7002", "2"},
-               .tcp_established = true});
+               .tcp_established = true,
+               .limitations = {{.kind = Limitation::Kind::kRestoreFails,
+                                .runtimes = {"runc"},
+                                .signature = "Can't connect inet socket back: Network is "
+                                             "unreachable",
+                                .why = "runc dumps a network namespace it created itself without "
+                                       "its contents (the image has no netns-*.img) and re-creates "
+                                       "it on restore with loopback down and no 127.0.0.1 (lo "
+                                       "flags 0x9 before, 0x8 after), so CRIU cannot reconnect "
+                                       "the loopback TCP sockets; crun restores lo. The engine "
+                                       "gives every container its own external netns, which is "
+                                       "kept",
+                                .alone_only = true}}});
   w.push_back({.name = "tcp_established",
                .state = "a TCP connection from a client outside the container (the test's own "
                         "netns on the e2e bridge, .250) to the container's IP, port 7000",
@@ -386,7 +410,10 @@ std::vector<Workload> Build() {
                            "each restore, including a ping sent while checkpointed",
                .args = {"tcp_server", "7000"},
                .tcp_established = true,
-               .extra = [] { return std::make_unique<TcpClient>(7000); }});
+               .extra = [] { return std::make_unique<TcpClient>(7000); },
+               .conformance_gap = "its client reaches the container's address on the engine's "
+                                  "bridge; a runtime alone gives a loopback-only network "
+                                  "namespace (//e2e/workloads runs it through the engine)"});
 
   // Pinned limitations: the state CRIU 4.2.1 cannot carry, as observed on every runtime.
   w.push_back(
@@ -422,14 +449,32 @@ std::vector<Workload> Build() {
                         .why = "CRIU refuses a listening socket with connections in its accept "
                                "queue (criu/sk-inet.c) unless --skip-in-flight, which drops "
                                "them; neither runtime seam nor engine passes that option"}}});
+  // What the fake runtime models: held state that needs flags (crh.fake/holds) and exec'd
+  // processes (FakeRuntime::Exec). It has no processes otherwise.
+  for (auto& x : w) {
+    if (!x.limitations.empty() && x.limitations.front().by_crh) continue;
+    if (x.LimitedThroughEngine()) {
+      x.fake_gap = "a CRIU limitation: pinned on the real runtimes, nothing for a fake to model";
+    } else if (!x.NeedsFlags() && x.exec_args.empty()) {
+      x.fake_gap = "kernel state only CRIU carries; the fake runtime has no processes to hold it";
+    }
+  }
   return w;
 }
 
 }  // namespace
 
-const Limitation* Workload::LimitationOn(const std::string& runtime) const {
+bool Workload::LimitedThroughEngine() const {
+  for (const auto& l : limitations) {
+    if (!l.alone_only) return true;
+  }
+  return false;
+}
+
+const Limitation* Workload::LimitationOn(const std::string& runtime, bool alone) const {
   const std::string family = RuntimeFamily(runtime);
   for (const auto& l : limitations) {
+    if (l.alone_only && !alone) continue;
     if (l.runtimes.empty()) return &l;
     for (const auto& r : l.runtimes) {
       if (r == family || r == runtime) return &l;
@@ -461,7 +506,7 @@ Status PrepareBundle(const Workload& w, const BundleContext& ctx, const std::str
   if (!fs::is_regular_file(helper, ec)) {
     return NotFound("the workload helper " + helper +
                     " is missing (data dependency "
-                    "//e2e/workloads:crh-workload)");
+                    "//src/workloads:crh-workload)");
   }
   std::vector<std::string> cmd = {"/bin/crh-workload"};
   cmd.insert(cmd.end(), w.args.begin(), w.args.end());

@@ -1,4 +1,4 @@
-#include "e2e/workloads/log_oracle.h"
+#include "src/workloads/log_oracle.h"
 
 #include <chrono>
 #include <deque>
@@ -90,39 +90,49 @@ std::string Problems(const LogSummary& s) {
   return o.str();
 }
 
-::testing::AssertionResult WaitForOks(const std::string& log_path, size_t at_least,
-                                      int timeout_ms) {
+Status WaitForOks(const std::string& log_path, size_t at_least, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   LogSummary s;
   while (true) {
     s = ReadLog(log_path);
     std::string p = Problems(s);
-    if (!p.empty()) {
-      return ::testing::AssertionFailure() << log_path << ": " << p << "\n" << Describe(s);
-    }
-    if (s.oks.size() >= at_least) return ::testing::AssertionSuccess();
+    if (!p.empty()) return FailedPrecondition(log_path + ": " + p + "\n" + Describe(s));
+    if (s.oks.size() >= at_least) return Status::Ok();
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return ::testing::AssertionFailure() << log_path << ": wanted " << at_least << " ok lines within "
-                                       << timeout_ms << " ms, saw " << Describe(s);
+  return DeadlineExceeded(log_path + ": wanted " + std::to_string(at_least) + " ok lines within " +
+                          std::to_string(timeout_ms) + " ms, saw " + Describe(s));
 }
 
-::testing::AssertionResult WaitForFail(const std::string& log_path, const std::string& signature,
-                                       int timeout_ms) {
+Status WaitForFail(const std::string& log_path, const std::string& signature, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   LogSummary s;
   while (true) {
     s = ReadLog(log_path);
     for (const auto& f : s.fails) {
-      if (f.find(signature) != std::string::npos) return ::testing::AssertionSuccess() << f;
+      if (f.find(signature) != std::string::npos) return Status::Ok();
     }
     if (!s.fails.empty() || std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return ::testing::AssertionFailure()
-         << log_path << ": wanted a FAIL line containing \"" << signature << "\" within "
-         << timeout_ms << " ms, saw " << Describe(s);
+  return DeadlineExceeded(log_path + ": wanted a FAIL line containing \"" + signature +
+                          "\" within " + std::to_string(timeout_ms) + " ms, saw " + Describe(s));
+}
+
+Status WaitForNote(const std::string& log_path, const std::string& prefix, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  LogSummary s;
+  while (true) {
+    s = ReadLog(log_path);
+    for (const auto& n : s.notes) {
+      if (n.rfind(prefix, 0) == 0) return Status::Ok();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return DeadlineExceeded(log_path + ": wanted a line \"" + prefix + "...\" within " +
+                          std::to_string(timeout_ms) + " ms, saw " + Describe(s));
 }
 
 }  // namespace crh::workloads

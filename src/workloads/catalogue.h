@@ -4,7 +4,7 @@
 // themselves, so a checkpoint/restore suite can run them through any engine or runtime and judge
 // the result with one generic oracle.
 //
-// Every workload is one mode of the static helper `crh-workload` (e2e/workloads/helper/),
+// Every workload is one mode of the static helper `crh-workload` (src/workloads/helper/),
 // copied into a busybox bundle as /bin/crh-workload. Its protocol (helper/wl.h): after setting
 // up its state it prints "ready"; then every ~100 ms it verifies the state and prints "ok N"
 // (N = 1, 2, 3, ... counted in its own memory) or "FAIL N reason" and exits 1. The generic
@@ -16,6 +16,10 @@
 // (the TCP one drives a client outside the container). Workloads whose state CRIU cannot carry
 // are kept in the catalogue with a pinned Limitation: the suite checks that the limitation
 // still shows exactly as described, so a fixed CRIU or runtime is noticed.
+//
+// Users: //e2e/workloads:workloads_e2e_test runs every workload through the engine (and the
+// ones the fake runtime models on FakeWorld); `crh conformance` runs them against a runtime
+// binary alone (group "workload.", src/conformance/workload_checks.cc).
 //
 // Example (what //e2e/workloads:workloads_e2e_test does):
 //   const Workload* w = FindWorkload("pipe_in_flight");
@@ -75,11 +79,22 @@ struct Limitation {
                    // container runs on
     kStateLost,    // checkpoint and restore succeed, but the workload then prints a FAIL line
                    // containing `signature`
+    kRestoreFails,  // checkpoint succeeds; restore fails with `signature` in its output or
+                    // restore.log, and the images stay
   };
   Kind kind = Kind::kDumpRefused;
   std::vector<std::string> runtimes;  // runtime families ("runc", "crun"); empty: every runtime
   std::string signature;
   std::string why;  // the root cause, as found (docs/workloads.md)
+  // The refusal is crh's own (the engine's runtime driver), guarding against a silent loss the
+  // runtime alone shows: there the checkpoint and restore succeed and the workload prints a FAIL
+  // line containing `alone_signature` (what `crh conformance` expects).
+  bool by_crh = false;
+  std::string alone_signature;
+  // Shows only with the runtime driven alone (`crh conformance`); the engine's way of driving it
+  // avoids the cause (say, crh writes an absolute root.path), so through the engine the workload
+  // must survive.
+  bool alone_only = false;
 };
 
 struct Workload {
@@ -99,6 +114,10 @@ struct Workload {
   // "note exec joined" line; args[0] is a path inside the container.
   std::vector<std::string> exec_args;
   std::vector<Limitation> limitations;
+  // Why the fake runtime (FakeWorld) does not run this workload; "" when it does.
+  std::string fake_gap;
+  // Why a runtime alone (`crh conformance`, no engine, no network) cannot run it; "" when it can.
+  std::string conformance_gap;
 
   bool NeedsFlags() const { return tcp_established || file_locks; }
   CheckpointRequest CheckpointFlags() const {
@@ -108,8 +127,12 @@ struct Workload {
     return {.tcp_established = tcp_established, .file_locks = file_locks};
   }
   // The limitation that applies on `runtime` (a manifest name such as "crun-1.28" or a family),
-  // or null: the workload must survive there.
-  const Limitation* LimitationOn(const std::string& runtime) const;
+  // or null: the workload must survive there. `alone`: with the runtime driven alone (conformance)
+  // rather than through the engine, which also counts the alone_only ones.
+  const Limitation* LimitationOn(const std::string& runtime, bool alone = false) const;
+  // True if some limitation applies through the engine on some runtime (the fake has nothing to
+  // model for those).
+  bool LimitedThroughEngine() const;
 };
 
 // Every workload, in a fixed order. Names are unique.

@@ -1,4 +1,4 @@
-/* The workload helper's shared protocol (see e2e/workloads/catalogue.h and docs/workloads.md).
+/* The workload helper's shared protocol (see src/workloads/catalogue.h and docs/workloads.md).
  *
  * A workload sets up its state, then calls wl_loop(check, ctx): that prints "ready", and then
  * every ~100 ms calls check() and prints "ok N" (N = 1, 2, 3, ... kept in this process's memory)

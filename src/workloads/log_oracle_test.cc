@@ -1,13 +1,15 @@
 // Goal: the generic oracle accepts exactly a healthy workload log and names what is wrong with
 // any other: a restart (second "ready", numbers from 1 again), a lost step (a gap), a FAIL.
 // Method: ParseLog/Problems over hand-written logs; WaitForOks/WaitForFail over files.
-#include "e2e/workloads/log_oracle.h"
+#include "src/workloads/log_oracle.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
+
+#include "src/base/status_matchers.h"
 
 namespace crh::workloads {
 namespace {
@@ -42,14 +44,16 @@ TEST(LogOracleTest, RestartGapRepeatAndFailAreProblems) {
 TEST(LogOracleTest, WaitersReadTheFile) {
   const std::string path = ::testing::TempDir() + "/ctr.log";
   std::ofstream(path) << "ready\nok 1\nok 2\n";
-  EXPECT_TRUE(WaitForOks(path, 2, 100));
-  ::testing::AssertionResult late = WaitForOks(path, 3, 100);
-  EXPECT_FALSE(late);
-  EXPECT_THAT(late.message(), HasSubstr("wanted 3 ok lines"));
+  EXPECT_THAT(WaitForOks(path, 2, 100), IsOk());
+  EXPECT_THAT(WaitForOks(path, 3, 100),
+              StatusIs(Code::kDeadlineExceeded, HasSubstr("wanted 3 ok lines")));
+  EXPECT_THAT(WaitForNote(path, "note exec joined", 100), StatusIs(Code::kDeadlineExceeded));
+  std::ofstream(path, std::ios::app) << "note exec joined pid 7\n";
+  EXPECT_THAT(WaitForNote(path, "note exec joined", 100), IsOk());
   std::ofstream(path, std::ios::app) << "FAIL 3 the timer did not tick for 1 s\n";
-  EXPECT_FALSE(WaitForOks(path, 3, 100));
-  EXPECT_TRUE(WaitForFail(path, "did not tick", 100));
-  EXPECT_FALSE(WaitForFail(path, "semaphore", 100));
+  EXPECT_THAT(WaitForOks(path, 3, 100), StatusIs(Code::kFailedPrecondition, HasSubstr("did not tick")));
+  EXPECT_THAT(WaitForFail(path, "did not tick", 100), IsOk());
+  EXPECT_THAT(WaitForFail(path, "semaphore", 100), StatusIs(Code::kDeadlineExceeded));
   std::remove(path.c_str());
 }
 

@@ -5,14 +5,14 @@
 // workload's "data ...") are ignored.
 //
 // Example:
-//   auto seen = WaitForOks(log, /*at_least=*/before.oks.size() + 3, /*timeout_ms=*/10000);
-//   EXPECT_TRUE(seen) << ...;   // also fails on FAIL lines, a second "ready", a gap
-
-#include <gtest/gtest.h>
+//   Status seen = WaitForOks(log, /*at_least=*/before.oks.size() + 3, /*timeout_ms=*/10000);
+//   EXPECT_THAT(seen, IsOk()) << ...;   // also fails on FAIL lines, a second "ready", a gap
 
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "src/base/status.h"
 
 namespace crh::workloads {
 
@@ -32,12 +32,16 @@ LogSummary ReadLog(const std::string& path);
 std::string Problems(const LogSummary& s);
 
 // Waits (polling every 20 ms, up to timeout_ms) until the log holds at least `at_least` ok
-// lines. Fails at once on a problem (Problems()), and on timeout with what it last saw.
-::testing::AssertionResult WaitForOks(const std::string& log_path, size_t at_least,
-                                      int timeout_ms = 10000);
+// lines. kFailedPrecondition at once on a problem (Problems()), kDeadlineExceeded on timeout;
+// the message says what it last saw.
+Status WaitForOks(const std::string& log_path, size_t at_least, int timeout_ms = 10000);
 
-// Waits until the log holds a FAIL line containing `signature` (a pinned limitation showing).
-::testing::AssertionResult WaitForFail(const std::string& log_path, const std::string& signature,
-                                       int timeout_ms = 10000);
+// Waits until the log holds a FAIL line containing `signature` (a pinned limitation showing);
+// kDeadlineExceeded otherwise (or at once if another FAIL came), naming what it saw.
+Status WaitForFail(const std::string& log_path, const std::string& signature,
+                   int timeout_ms = 10000);
+
+// Waits until the log holds a "note ..." line starting with `prefix`.
+Status WaitForNote(const std::string& log_path, const std::string& prefix, int timeout_ms = 10000);
 
 }  // namespace crh::workloads

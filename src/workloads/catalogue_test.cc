@@ -4,7 +4,7 @@
 // bundle with the helper and the workload's edits.
 // Method: `crh-workload list` from the test's runfiles, the helper's ELF program headers, and
 // bundles made in a temporary directory.
-#include "e2e/workloads/catalogue.h"
+#include "src/workloads/catalogue.h"
 
 #include <elf.h>
 #include <gmock/gmock.h>
@@ -25,7 +25,7 @@ namespace fs = std::filesystem;
 using ::testing::Contains;
 using ::testing::SizeIs;
 
-const std::string kHelper = "e2e/workloads/crh-workload";
+const std::string kHelper = "src/workloads/crh-workload";
 
 TEST(CatalogueTest, EveryWorkloadNamesAHelperModeAndIsDescribed) {
   auto r = RunCommand({.argv = {kHelper, "list"}});

@@ -1,4 +1,4 @@
-#include "e2e/workloads/tcp_peer.h"
+#include "src/workloads/tcp_peer.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* crh-workload NAME [ARGS]: one static binary holding every workload of the catalogue
- * (e2e/workloads/catalogue.h). `crh-workload list` prints the names, one a line. */
+ * (src/workloads/catalogue.h). `crh-workload list` prints the names, one a line. */
 #include <stdio.h>
 #include <string.h>
 
