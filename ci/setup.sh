@@ -14,7 +14,7 @@ die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "must run as root (it installs packages and mounts cgroups)"
 
 packages=(
-  bazel-bootstrap g++ python3
+  bazel-bootstrap g++ python3 python3-protobuf
   libgtest-dev libgmock-dev librapidcheck-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libcli11-dev libprotobuf-dev protobuf-compiler
   patchelf busybox-static iproute2 curl jq containernetworking-plugins runc

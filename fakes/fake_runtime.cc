@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "src/base/named_logger.h"
+#include "src/oci/criu_images.h"
 #include "src/oci/process_tree.h"
 
 namespace crh {
@@ -14,6 +15,42 @@ namespace crh {
 using json = nlohmann::json;
 
 namespace {
+
+// The pages a dump of `pages` (pages-1.img's bytes) takes, as CRIU counts them: 4 KiB each.
+uint64_t PageCount(const std::string& pages) { return (pages.size() + 4095) / 4096; }
+
+// What CRIU 4.2.1 writes into stats-dump, with fixed times so a seed replays: every field it
+// sets, as a real image has them (see src/oci/testdata).
+criu::StatsEntry DumpStatsFor(const std::string& pages) {
+  criu::StatsEntry e;
+  criu::DumpStats* d = e.mutable_dump();
+  d->set_freezing_time(100);
+  d->set_frozen_time(300);
+  d->set_memdump_time(150);
+  d->set_memwrite_time(50);
+  d->set_pages_scanned(PageCount(pages) + 2);
+  d->set_pages_skipped_parent(0);
+  d->set_pages_written(PageCount(pages));
+  d->set_irmap_resolve(0);
+  d->set_pages_lazy(0);
+  d->set_page_pipes(1);
+  d->set_page_pipe_bufs(1);
+  d->set_shpages_scanned(0);
+  d->set_shpages_skipped_parent(0);
+  d->set_shpages_written(0);
+  return e;
+}
+
+criu::StatsEntry RestoreStatsFor(const std::string& pages) {
+  criu::StatsEntry e;
+  criu::RestoreStats* r = e.mutable_restore();
+  r->set_pages_compared(0);
+  r->set_pages_skipped_cow(0);
+  r->set_forking_time(50);
+  r->set_restore_time(150);
+  r->set_pages_restored(PageCount(pages));
+  return e;
+}
 
 constexpr const char* kPagesMagic = "CRHPAGES1";
 constexpr const char* kInventoryMagic = "CRHINVENTORY1";
@@ -393,7 +430,7 @@ Status FakeRuntime::Checkpoint(const std::string& id, const CheckpointOptions& o
   CRH_RETURN_IF_ERROR(write(image, "pages-1.img", pages));
   CRH_RETURN_IF_ERROR(
       write(image, "descriptors.json", R"(["/dev/null","pipe:[10001]","pipe:[10002]"])"));
-  CRH_RETURN_IF_ERROR(write(work, "stats-dump", "dump: frozen_time=100 memdump_time=200\n"));
+  CRH_RETURN_IF_ERROR(write(work, "stats-dump", EncodeStatsImage(DumpStatsFor(pages))));
   CRH_RETURN_IF_ERROR(
       write(work, "dump.log", log_head + "(00.000500) Dumping finished successfully\n"));
   std::string inventory = std::string(kInventoryMagic) + "\nid=" + id + "\n";
@@ -483,7 +520,7 @@ Status FakeRuntime::Restore(const std::string& id, const RestoreOptions& opts) {
   log += "(00.000300) Restore finished successfully\n";
   CRH_RETURN_IF_ERROR(fs_->WriteAtomic(JoinPath(work, "restore.log"), log).WithContext(ctx));
   CRH_RETURN_IF_ERROR(fs_->WriteAtomic(JoinPath(work, "stats-restore"),
-                                       "restore: forking_time=50 restore_time=150\n")
+                                       EncodeStatsImage(RestoreStatsFor(*pages)))
                           .WithContext(ctx));
   Container restored{.status = RuntimeStatus::kRunning,
                      .pid = next_pid_++,

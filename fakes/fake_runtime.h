@@ -22,7 +22,8 @@
 // be checkpointed in created state"); running or paused is allowed. Creates image_path and
 // work_path (work_path defaults to image_path) and writes
 //   image_path/core-1.img, pagemap-1.img, pages-1.img, descriptors.json, inventory.img (last: it
-//   marks the image complete), and work_path/dump.log, stats-dump.
+//   marks the image complete), and work_path/dump.log, stats-dump (a real CRIU stats image, as
+//   src/oci/criu_images.h decodes it: fixed times, pages counted from pages-1.img).
 // pages-1.img holds the process's memory: a header with the body's length and checksum, then
 // "counter=<n>\n" and padding, so any truncation or corruption is detected on restore. Unless
 // leave_running or pre_dump, the container is deleted afterwards (State -> kNotFound). pre_dump
@@ -34,7 +35,7 @@
 // "... inventory.img missing") and opts.bundle's config.json (its netns path is recorded);
 // pages-1.img that is missing, truncated or corrupt gives kDataLoss quoting restore.log.
 // restore.log is written to work_path (default image_path) on success and failure alike,
-// stats-restore on success only. The container comes back running with a NEW pid and the counter
+// stats-restore (a real CRIU stats image) on success only. The container comes back running with a NEW pid and the counter
 // from the image. On failure no container is left behind.
 //
 // State the simulated process holds (for the workload suite's flag checks): the bundle

@@ -12,6 +12,7 @@
 #include "fakes/fake_runtime.h"
 #include "src/base/status_matchers.h"
 #include "src/faults/fault_plan.h"
+#include "src/oci/criu_images.h"
 
 namespace crh {
 namespace {
@@ -153,6 +154,14 @@ TEST_F(FakeRuntimeTest, CheckpointWritesTheExactFileSetAndDeletesTheContainer) {
   EXPECT_THAT(FilesUnder(kWork), ElementsAre("dump.log", "stats-dump"));
   EXPECT_THAT(rt_->State("web"), StatusIs(Code::kNotFound));
   EXPECT_THAT(rt_->LiveContainers(), IsEmpty());
+  // stats-dump is a CRIU stats image, as the engine decodes it.
+  auto stats = DecodeStatsImage(*fs_->Peek(std::string(kWork) + "/stats-dump"), "stats-dump");
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->kind, "dump");
+  EXPECT_EQ(stats->fields.size(), 14u) << "every field CRIU 4.2.1 writes";
+  EXPECT_EQ(stats->Get("frozen_time"), 300u);
+  const uint64_t pages = (fs_->Peek(std::string(kImage) + "/pages-1.img")->size() + 4095) / 4096;
+  EXPECT_EQ(stats->Get("pages_written"), pages) << "pages-1.img in 4 KiB pages";
 }
 
 TEST_F(FakeRuntimeTest, CheckpointWritesInventoryLast) {
@@ -238,6 +247,12 @@ TEST_F(FakeRuntimeTest, RestoreContinuesTheCounterWithANewPid) {
   EXPECT_THAT(FilesUnder(kWork), ElementsAre("dump.log", "restore.log", "stats-dump",
                                              "stats-restore"));
   EXPECT_THAT(*fs_->Peek(std::string(kWork) + "/restore.log"), HasSubstr("successfully"));
+  auto stats = DecodeStatsImage(*fs_->Peek(std::string(kWork) + "/stats-restore"), "r");
+  ASSERT_THAT(stats, IsOk());
+  EXPECT_EQ(stats->kind, "restore");
+  EXPECT_EQ(stats->Get("restore_time"), 150u);
+  EXPECT_EQ(stats->Get("pages_restored"),
+            (fs_->Peek(std::string(kImage) + "/pages-1.img")->size() + 4095) / 4096);
 }
 
 TEST_F(FakeRuntimeTest, RestoreRefusesAKnownId) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -31,9 +32,29 @@ struct Globals {
   std::string log_level = "warn";
 };
 
-json InspectJson(Engine& e, const Container& c) {
+using ordered_json = nlohmann::ordered_json;
+
+// One container's figures in podman's --print-stats shape: durations in microseconds under
+// "runtime_<verb>_duration" and "crh_<verb>_duration", CRIU's own figures under
+// "criu_statistics", or "criu_statistics_error" saying why there are none.
+ordered_json StatsJson(const OperationStats& st, const std::string& verb) {
+  ordered_json j;
+  j["crh_" + verb + "_duration"] = st.crh_duration_us;
+  j["runtime_" + verb + "_duration"] = st.runtime_duration_us;
+  if (st.criu_error.empty()) {
+    ordered_json criu = ordered_json::object();
+    for (const auto& [name, value] : st.criu) criu[name] = value;
+    j["criu_statistics"] = std::move(criu);
+  } else {
+    j["criu_statistics_error"] = st.criu_error;
+  }
+  j["stats_file"] = st.criu_file;
+  return j;
+}
+
+ordered_json InspectJson(Engine& e, const Container& c) {
   const std::string dir = e.ContainerDir(c.id);
-  json j{{"id", c.id},
+  ordered_json j{{"id", c.id},
          {"name", c.name},
          {"state", StateName(c.state)},
          {"pid", c.pid},
@@ -51,7 +72,12 @@ json InspectJson(Engine& e, const Container& c) {
          {"log_path", JoinPath(dir, "ctr.log")},
          {"created_at_ms", c.created_at_ms},
          {"checkpointed_at_ms", c.checkpointed_at_ms},
-         {"restored_at_ms", c.restored_at_ms}};
+         {"restored_at_ms", c.restored_at_ms},
+         {"checkpoint_left_running", c.checkpoint_left_running}};
+  // The last figures, as --print-stats showed them (null before the first).
+  j["checkpoint_stats"] = c.checkpoint_stats ? StatsJson(*c.checkpoint_stats, "checkpoint")
+                                             : ordered_json();
+  j["restore_stats"] = c.restore_stats ? StatsJson(*c.restore_stats, "restore") : ordered_json();
   if (c.pending != PendingOp::kNone) j["pending"] = PendingOpName(c.pending);
   return j;
 }
@@ -80,7 +106,7 @@ int Run(int argc, char** argv) {
   std::string name, bundle, ip;
   std::vector<std::string> names;
   bool keep = false, tcp_established = false, file_locks = false, force = false, as_json = false,
-       detach = false;
+       detach = false, leave_running = false, print_stats = false, allow_stale = false;
   int64_t timeout_s = 10;
   int signal = 15;
   std::vector<std::string> cmd;
@@ -111,11 +137,21 @@ int Run(int argc, char** argv) {
   checkpoint->add_flag("-k,--keep", keep, "keep dump.log and stats-dump");
   checkpoint->add_flag("--tcp-established", tcp_established, "dump established TCP connections");
   checkpoint->add_flag("--file-locks", file_locks, "dump held file locks");
+  checkpoint->add_flag("-R,--leave-running", leave_running,
+                       "leave the container running (a later restore of this checkpoint needs "
+                       "a stop and --allow-stale)");
+  checkpoint->add_flag("--print-stats", print_stats,
+                       "print crh's, the runtime's and CRIU's figures as JSON instead of names");
   auto* restore = app.add_subcommand("restore", "restore checkpointed containers");
   restore->add_option("NAME", names)->required();
   restore->add_flag("-k,--keep", keep, "keep the checkpoint images and logs");
   restore->add_flag("--tcp-established", tcp_established, "restore established TCP connections");
   restore->add_flag("--file-locks", file_locks, "restore the file locks the image holds");
+  restore->add_flag("--print-stats", print_stats,
+                    "print crh's, the runtime's and CRIU's figures as JSON instead of names");
+  restore->add_flag("--allow-stale", allow_stale,
+                    "restore a checkpoint taken with --leave-running although the container ran "
+                    "on after it (the process goes back to that moment)");
   auto* exec = app.add_subcommand(
       "exec", "start a process in a running container: crh exec -d NAME -- CMD... (prints its pid)");
   exec->add_flag("-d,--detach", detach, "detached: return once it runs (required)");
@@ -212,7 +248,7 @@ int Run(int argc, char** argv) {
     if (!all.ok()) return Fail("ps", all.status());
     if (as_json) {
       json arr = json::array();
-      for (const auto& c : *all) arr.push_back(InspectJson(e, c));
+      for (const auto& c : *all) arr.push_back(json::parse(InspectJson(e, c).dump()));
       std::cout << arr.dump(2) << "\n";
       return 0;
     }
@@ -233,6 +269,8 @@ int Run(int argc, char** argv) {
   }
 
   // The multi-name commands: every name is attempted; the exit code says whether all worked.
+  // With --print-stats, stdout is one JSON document (podman's shape) instead of the names.
+  ordered_json stats = ordered_json::array();
   auto each = [&](const std::string& verb,
                   const std::function<Result<Container>(Engine&, const std::string&)>& op) {
     int rc = 0;
@@ -245,7 +283,15 @@ int Run(int argc, char** argv) {
       auto r = op(**eng, n);
       if (r.ok()) {
         for (const auto& w : (*eng)->warnings()) std::cerr << "crh: warning: " << w << "\n";
-        std::cout << r->name << "\n";
+        const std::optional<OperationStats>& figures =
+            verb == "checkpoint" ? r->checkpoint_stats : r->restore_stats;
+        if (!print_stats) {
+          std::cout << r->name << "\n";
+        } else if (figures) {
+          ordered_json one{{"Id", r->id}, {"Name", r->name}};
+          one.update(StatsJson(*figures, verb));
+          stats.push_back(std::move(one));
+        }
       } else {
         rc = Fail(verb + " " + n, r.status());
       }
@@ -259,16 +305,39 @@ int Run(int argc, char** argv) {
   if (kill->parsed()) return each("kill", [&](Engine& x, auto& n) { return x.Kill(n, signal); });
   if (pause->parsed()) return each("pause", [&](Engine& x, auto& n) { return x.Pause(n); });
   if (unpause->parsed()) return each("unpause", [&](Engine& x, auto& n) { return x.Unpause(n); });
+  // crh's own duration over every container of the command, as podman's is.
+  auto with_stats = [&](const std::string& verb, const std::function<int()>& run_all) {
+    const auto started = std::chrono::steady_clock::now();
+    const int rc = run_all();
+    if (print_stats) {
+      ordered_json out;
+      out["crh_" + verb + "_duration"] =
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                started)
+              .count();
+      out["container_statistics"] = stats;
+      std::cout << out.dump(2) << "\n";
+    }
+    return rc;
+  };
   if (checkpoint->parsed()) {
-    return each("checkpoint", [&](Engine& x, auto& n) {
-      return x.Checkpoint(
-          n, {.keep = keep, .tcp_established = tcp_established, .file_locks = file_locks});
+    return with_stats("checkpoint", [&] {
+      return each("checkpoint", [&](Engine& x, auto& n) {
+        return x.Checkpoint(n, {.keep = keep,
+                                .tcp_established = tcp_established,
+                                .file_locks = file_locks,
+                                .leave_running = leave_running});
+      });
     });
   }
   if (restore->parsed()) {
-    return each("restore", [&](Engine& x, auto& n) {
-      return x.Restore(
-          n, {.keep = keep, .tcp_established = tcp_established, .file_locks = file_locks});
+    return with_stats("restore", [&] {
+      return each("restore", [&](Engine& x, auto& n) {
+        return x.Restore(n, {.keep = keep,
+                             .tcp_established = tcp_established,
+                             .file_locks = file_locks,
+                             .allow_stale = allow_stale});
+      });
     });
   }
   if (sync->parsed()) {

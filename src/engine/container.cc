@@ -123,6 +123,26 @@ std::string Container::ToJson() const {
   num("started_at_ms", started_at_ms);
   num("checkpointed_at_ms", checkpointed_at_ms);
   num("restored_at_ms", restored_at_ms);
+  boolean("checkpoint_left_running", checkpoint_left_running);
+  auto stats = [&](const char* k, const std::optional<OperationStats>& st) {
+    o += "  \"";
+    o += k;
+    o += "\": ";
+    if (!st) {
+      o += "null,\n";
+      return;
+    }
+    nlohmann::ordered_json j{{"crh_duration_us", st->crh_duration_us},
+                             {"runtime_duration_us", st->runtime_duration_us},
+                             {"criu_file", st->criu_file}};
+    nlohmann::ordered_json criu = nlohmann::ordered_json::object();
+    for (const auto& [name, value] : st->criu) criu[name] = value;
+    j["criu"] = std::move(criu);
+    if (!st->criu_error.empty()) j["criu_error"] = st->criu_error;
+    o += j.dump() + ",\n";
+  };
+  stats("checkpoint_stats", checkpoint_stats);
+  stats("restore_stats", restore_stats);
   o += "  \"network_status\": ";
   o += has_network_status ? network_status.ToJson() : "null";
   o += "\n}\n";
@@ -130,7 +150,9 @@ std::string Container::ToJson() const {
 }
 
 Result<Container> Container::FromJson(const std::string& text, const std::string& source) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  // Ordered, so CRIU's figures keep their field order across a save and a load.
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr,
+                                                           /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return DataLoss("container record " + source + " is not a JSON object (truncated or corrupt)");
   }
@@ -192,6 +214,38 @@ Result<Container> Container::FromJson(const std::string& text, const std::string
   CRH_RETURN_IF_ERROR(num("started_at_ms", c.started_at_ms));
   CRH_RETURN_IF_ERROR(num("checkpointed_at_ms", c.checkpointed_at_ms));
   CRH_RETURN_IF_ERROR(num("restored_at_ms", c.restored_at_ms));
+  CRH_RETURN_IF_ERROR(boolean("checkpoint_left_running", c.checkpoint_left_running));
+  auto stats = [&](const char* key, std::optional<OperationStats>& out) -> Status {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return Status::Ok();
+    const std::string k = key;
+    if (!it->is_object()) return bad(k, "an object or null");
+    OperationStats st;
+    for (const auto& [name, field] : {std::pair{"crh_duration_us", &st.crh_duration_us},
+                                      std::pair{"runtime_duration_us", &st.runtime_duration_us}}) {
+      auto f = it->find(name);
+      if (f == it->end() || !f->is_number_integer()) return bad(k + "." + name, "an integer");
+      *field = f->get<int64_t>();
+    }
+    for (const auto& [name, field] : {std::pair{"criu_file", &st.criu_file},
+                                      std::pair{"criu_error", &st.criu_error}}) {
+      auto f = it->find(name);
+      if (f == it->end()) continue;
+      if (!f->is_string()) return bad(k + "." + name, "a string");
+      *field = f->get<std::string>();
+    }
+    if (auto criu = it->find("criu"); criu != it->end()) {
+      if (!criu->is_object()) return bad(k + ".criu", "an object of counts");
+      for (const auto& [name, value] : criu->items()) {
+        if (!value.is_number_unsigned()) return bad(k + ".criu." + name, "a count");
+        st.criu.emplace_back(name, value.get<uint64_t>());
+      }
+    }
+    out = std::move(st);
+    return Status::Ok();
+  };
+  CRH_RETURN_IF_ERROR(stats("checkpoint_stats", c.checkpoint_stats));
+  CRH_RETURN_IF_ERROR(stats("restore_stats", c.restore_stats));
   if (auto it = j.find("network_status"); it != j.end() && !it->is_null()) {
     auto ns = NetworkStatus::FromJson(it->dump());
     if (!ns.ok()) return bad("network_status", "a CNI result (" + ns.status().message() + ")");

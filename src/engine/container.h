@@ -6,8 +6,11 @@
 // the network report (see Engine::Sync).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "src/base/status.h"
 #include "src/net/network_status.h"
@@ -25,6 +28,23 @@ Result<ContainerState> StateFromName(std::string_view name);
 // that Sync can act on.
 enum class PendingOp { kNone, kCheckpoint, kRestore };
 std::string_view PendingOpName(PendingOp op);
+
+// What one checkpoint or restore cost, as `crh checkpoint/restore --print-stats` prints it and
+// `crh inspect` keeps it: crh's own duration, the runtime call's, and CRIU's figures from the
+// stats image the runtime left in the container directory (stats-dump, stats-restore).
+struct OperationStats {
+  int64_t crh_duration_us = 0;      // the engine's whole operation
+  int64_t runtime_duration_us = 0;  // the runtime's checkpoint or restore call within it
+  std::string criu_file;            // the stats image read
+  // CRIU's figures by their names in CRIU's stats.proto (freezing_time, pages_written, ...), in
+  // field order; empty when criu_error says why there are none.
+  std::vector<std::pair<std::string, uint64_t>> criu;
+  // Why the stats image gave no figures: missing, unreadable or undecodable, naming the file.
+  // Never a reason to fail the operation the figures describe.
+  std::string criu_error;
+
+  bool operator==(const OperationStats&) const = default;
+};
 
 struct Container {
   std::string id;
@@ -46,12 +66,21 @@ struct Container {
 
   bool checkpointed = false;   // Exited by a checkpoint whose images are complete
   bool restored = false;       // Running because of a restore
+  // The last checkpoint was `checkpoint --leave-running`: the process ran on after its images,
+  // so while they are on disk restoring them would take it back in time, and restore refuses
+  // unless told (docs/state-machine.md, "Stale checkpoints"). Cleared by the next checkpoint
+  // that ends the process.
+  bool checkpoint_left_running = false;
   PendingOp pending = PendingOp::kNone;
 
   int64_t created_at_ms = 0;
   int64_t started_at_ms = 0;
   int64_t checkpointed_at_ms = 0;
   int64_t restored_at_ms = 0;
+
+  // The figures of the last successful checkpoint and restore (none before the first).
+  std::optional<OperationStats> checkpoint_stats;
+  std::optional<OperationStats> restore_stats;
 
   // The address the container holds now, or "".
   std::string Ip() const { return has_network_status ? network_status.PrimaryIp() : ""; }

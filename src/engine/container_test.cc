@@ -48,6 +48,32 @@ TEST(ContainerTest, RecordRoundTrips) {
   EXPECT_EQ(back->Ip(), "10.88.0.9");
 }
 
+TEST(ContainerTest, StatsAndTheLeaveRunningMarkSurviveTheRecordInOrder) {
+  Container c;
+  c.id = "abc";
+  c.name = "web";
+  c.state = ContainerState::kRunning;
+  c.checkpoint_left_running = true;
+  c.checkpoint_stats = OperationStats{.crh_duration_us = 360749,
+                                      .runtime_duration_us = 268000,
+                                      .criu_file = "/r/stats-dump",
+                                      .criu = {{"freezing_time", 44}, {"frozen_time", 58},
+                                               {"memdump_time", 54}, {"pages_scanned", 2568}}};
+  c.restore_stats = OperationStats{.criu_file = "/r/stats-restore",
+                                   .criu_error = "/r/stats-restore does not exist"};
+  auto back = Container::FromJson(c.ToJson(), "/r/container.json");
+  ASSERT_THAT(back, IsOk());
+  EXPECT_TRUE(back->checkpoint_left_running);
+  EXPECT_EQ(back->checkpoint_stats, c.checkpoint_stats) << "CRIU's field order is kept";
+  EXPECT_EQ(back->restore_stats, c.restore_stats);
+  EXPECT_EQ(back->ToJson(), c.ToJson());
+  // A record written before stats existed has none.
+  auto old = Container::FromJson(R"({"id":"x","name":"y","state":"exited"})", "/r/c.json");
+  ASSERT_THAT(old, IsOk());
+  EXPECT_FALSE(old->checkpoint_stats.has_value());
+  EXPECT_FALSE(old->checkpoint_left_running);
+}
+
 TEST(ContainerTest, AwkwardStringsSurviveTheRecord) {
   Container c;
   c.id = "abc";
@@ -66,6 +92,15 @@ TEST(ContainerTest, CorruptRecordNamesPathAndField) {
               StatusIs(Code::kDataLoss, HasSubstr("\"state\"")));
   EXPECT_THAT(Container::FromJson(R"({"id":"../x","name":"y","state":"exited"})", "/r/c.json"),
               StatusIs(Code::kDataLoss, HasSubstr("\"id\"")));
+  EXPECT_THAT(Container::FromJson(R"({"id":"x","name":"y","state":"exited",
+                                      "checkpoint_stats":{"crh_duration_us":1,
+                                      "runtime_duration_us":1,"criu":{"frozen_time":-3}}})",
+                                  "/r/c.json"),
+              StatusIs(Code::kDataLoss, HasSubstr("checkpoint_stats.criu.frozen_time")));
+  EXPECT_THAT(Container::FromJson(R"({"id":"x","name":"y","state":"exited",
+                                      "restore_stats":{"crh_duration_us":"soon"}})",
+                                  "/r/c.json"),
+              StatusIs(Code::kDataLoss, HasSubstr("restore_stats.crh_duration_us")));
 }
 
 }  // namespace

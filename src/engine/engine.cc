@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <ctime>
 #include <set>
 #include <nlohmann/json.hpp>
 
 #include "src/base/probe.h"
+#include "src/oci/criu_images.h"
 
 namespace crh {
 
@@ -33,6 +35,16 @@ const std::vector<std::string> kRestoreWorkFiles = {"restore.log", "dump.log", "
                                                     "stats-restore", "network.status"};
 
 Status FirstError(Status a, const Status& b) { return a.ok() ? b : a; }
+
+// "2026-12-08 00:21:07 UTC", for messages about when a checkpoint was taken.
+std::string UtcTime(int64_t ms) {
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
 
 }  // namespace
 
@@ -402,6 +414,33 @@ Status Engine::RemoveFiles(const std::string& dir, const std::vector<std::string
   return first;
 }
 
+OperationStats Engine::ReadOperationStats(const Container& c, const std::string& file,
+                                          const std::string& kind, int64_t runtime_us) {
+  OperationStats st;
+  st.runtime_duration_us = runtime_us;
+  st.criu_file = JoinPath(ContainerDir(c.id), file);
+  auto bytes = deps_.fs->Read(st.criu_file);
+  if (!bytes.ok()) {
+    st.criu_error = bytes.status().code() == Code::kNotFound
+                        ? st.criu_file + " is missing: the runtime left no CRIU statistics"
+                        : "cannot read " + st.criu_file + ": " + bytes.status().message();
+  } else if (auto decoded = DecodeStatsImage(*bytes, st.criu_file); !decoded.ok()) {
+    st.criu_error = decoded.status().message();
+  } else if (decoded->kind != kind) {
+    st.criu_error = st.criu_file + " holds CRIU's " + decoded->kind + " figures, not its " +
+                    kind + " figures";
+  } else {
+    st.criu = std::move(decoded->fields);
+  }
+  if (!st.criu_error.empty()) {
+    // The operation itself went through; the figures are a report about it, so their absence
+    // is said where they would be (--print-stats, inspect), not as a failure.
+    CRH_PROBE("stats.criu_figures_unavailable");
+    Log()->info("no CRIU figures for {}: {}", Who(c), st.criu_error);
+  }
+  return st;
+}
+
 Result<Container> Engine::Create(const std::string& name_or_id) {
   CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
   Container& c = l.c;
@@ -602,9 +641,11 @@ Result<int> Engine::Exec(const std::string& name_or_id, const ExecRequest& req) 
 
 Result<Container> Engine::Checkpoint(const std::string& name_or_id,
                                      const CheckpointRequest& req) {
+  const int64_t started_us = deps_.clock->MonotonicUs();
   CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
   Container& c = l.c;
-  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kCheckpoint));
+  CRH_RETURN_IF_ERROR(CheckTransition(
+      c, req.leave_running ? Operation::kCheckpointLeaveRunning : Operation::kCheckpoint));
   const std::string dir = ContainerDir(c.id);
   const std::string images = CheckpointDir(c.id);
   CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.before_dump"));
@@ -614,13 +655,19 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
   CRH_RETURN_IF_ERROR(deps_.fs->RemoveAll(images).WithContext("removing the stale checkpoint of " +
                                                               Who(c)));
   c.pending = PendingOp::kCheckpoint;
+  // Marked before the dump: if crh dies after it, the images are behind a process that runs on,
+  // and the stale-checkpoint guard errs on the side of refusing them.
+  c.checkpoint_left_running = req.leave_running;
   CRH_RETURN_IF_ERROR(Save(c));
 
+  const int64_t runtime_started_us = deps_.clock->MonotonicUs();
   Status dump = deps_.runtime->Checkpoint(
       c.id, CheckpointOptions{.image_path = images,
                               .work_path = dir,
+                              .leave_running = req.leave_running,
                               .tcp_established = req.tcp_established,
                               .file_locks = req.file_locks});
+  const int64_t runtime_us = deps_.clock->MonotonicUs() - runtime_started_us;
   if (!dump.ok()) {
     auto st = deps_.runtime->State(c.id);
     const bool still_there = st.ok() || st.status().code() != Code::kNotFound;
@@ -630,6 +677,7 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
       CRH_PROBE("checkpoint.dump_failed_container_kept");
       deps_.fs->RemoveAll(images).IgnoreError();  // incomplete without inventory.img anyway
       c.pending = PendingOp::kNone;
+      c.checkpoint_left_running = false;  // there are no images left to be stale
       CRH_RETURN_IF_ERROR(Save(c));
       return dump.WithContext("checkpointing " + Who(c) + " (it is still running)");
     }
@@ -638,6 +686,37 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
     CRH_PROBE("checkpoint.dump_failed_container_gone");
   }
   CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_dump"));
+  OperationStats stats = ReadOperationStats(c, "stats-dump", "dump", runtime_us);
+
+  if (req.leave_running && dump.ok()) {
+    // The process runs on: its state, pid, address and netns stay as they are. network.status is
+    // written all the same, so a restore after a stop asks for the address it had at the dump.
+    Status first;
+    if (!HasCompleteCheckpoint(c)) {
+      first = DataLoss("the runtime reported a dump of " + Who(c) + " but left no " + images +
+                       "/inventory.img; the container runs on, without a checkpoint");
+    }
+    if (c.has_network_status) {
+      Status w = deps_.fs->WriteAtomic(JoinPath(dir, "network.status"),
+                                       EncodeNetworkStatusFile({c.network_status}));
+      if (!w.ok()) {
+        CRH_PROBE("checkpoint.status_write_failed");
+        first = FirstError(first, w.WithContext("saving network.status of " + Who(c) +
+                                                " (a later restore will pick a new IP)"));
+      }
+    }
+    CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_status_write"));
+    c.pending = PendingOp::kNone;
+    c.checkpointed_at_ms = deps_.clock->NowMs();
+    if (!req.keep) first = FirstError(first, RemoveFiles(dir, kCheckpointWorkFiles));
+    stats.crh_duration_us = deps_.clock->MonotonicUs() - started_us;
+    c.checkpoint_stats = std::move(stats);
+    first = FirstError(first, Save(c));
+    if (!first.ok()) return first;
+    CRH_PROBE("checkpoint.left_running");
+    Log()->info("checkpointed {} and left it running", Who(c));
+    return c;
+  }
 
   // From here on the process is gone. Every step is attempted; the first error is returned.
   Status first = dump.ok() ? Status::Ok()
@@ -660,6 +739,7 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
   c.checkpointed = complete;
   c.restored = false;
   c.pending = PendingOp::kNone;
+  c.checkpoint_left_running = false;  // the process is gone: the images are its last moment
   c.checkpointed_at_ms = deps_.clock->NowMs();
   if (!complete) {
     first = FirstError(first, DataLoss("the checkpoint of " + Who(c) +
@@ -675,6 +755,8 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
   first = FirstError(first, t);
   CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_teardown"));
   if (!req.keep) first = FirstError(first, RemoveFiles(dir, kCheckpointWorkFiles));
+  stats.crh_duration_us = deps_.clock->MonotonicUs() - started_us;
+  c.checkpoint_stats = std::move(stats);
   first = FirstError(first, Save(c));
   if (!first.ok()) return first;
   Log()->info("checkpointed {}", Who(c));
@@ -682,14 +764,36 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
 }
 
 Result<Container> Engine::Restore(const std::string& name_or_id, const RestoreRequest& req) {
+  const int64_t started_us = deps_.clock->MonotonicUs();
   CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
   Container& c = l.c;
-  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kRestore));
   const std::string dir = ContainerDir(c.id);
   const std::string images = CheckpointDir(c.id);
+  const bool stale = c.checkpoint_left_running && HasCompleteCheckpoint(c);
+  const std::string taken = "checkpoint --leave-running of " + UtcTime(c.checkpointed_at_ms);
+  if (stale && c.state == ContainerState::kRunning) {
+    CRH_PROBE("restore.refused_stale_while_running");
+    return FailedPrecondition("cannot restore " + Who(c) + ": it is running on from its " +
+                              taken + "; stop it first, then restore --allow-stale to take the "
+                              "process back to that checkpoint");
+  }
+  CRH_RETURN_IF_ERROR(CheckTransition(c, Operation::kRestore));
   if (!HasCompleteCheckpoint(c)) {
     return FailedPrecondition("cannot restore " + Who(c) + ": no complete checkpoint at " +
                               images + " (inventory.img is missing); checkpoint it first");
+  }
+  if (req.allow_stale && !stale) {
+    return InvalidArgument("--allow-stale: the checkpoint of " + Who(c) +
+                           " is not stale (it was not taken with --leave-running); restore "
+                           "it without the flag");
+  }
+  if (stale && !req.allow_stale) {
+    CRH_PROBE("restore.refused_stale");
+    return FailedPrecondition(
+        "cannot restore " + Who(c) + ": its " + taken +
+        " is stale, the container ran on after it; restoring takes the process back to that "
+        "moment and loses what it did since. Pass --allow-stale to do that, or checkpoint it "
+        "again");
   }
 
   // The address to ask for. Anything wrong with the saved status means a new address, never a
@@ -714,6 +818,10 @@ Result<Container> Engine::Restore(const std::string& name_or_id, const RestoreRe
     }
   }
   if (!warnings_.empty()) CRH_PROBE("restore.new_ip_no_saved_status");
+  if (stale) {
+    Warn("restoring " + Who(c) + " from its stale " + taken +
+         ": what the process did since is lost");
+  }
   CRH_RETURN_IF_ERROR(Crash("engine.restore.before_network"));
 
   c.pending = PendingOp::kRestore;
@@ -727,6 +835,7 @@ Result<Container> Engine::Restore(const std::string& name_or_id, const RestoreRe
   CRH_RETURN_IF_ERROR(Save(c));
 
   Status s = WriteRuntimeBundle(c);
+  const int64_t runtime_started_us = deps_.clock->MonotonicUs();
   if (s.ok()) {
     s = deps_.runtime->Restore(
         c.id, RestoreOptions{.bundle = dir,
@@ -736,6 +845,7 @@ Result<Container> Engine::Restore(const std::string& name_or_id, const RestoreRe
                              .tcp_established = req.tcp_established,
                              .file_locks = req.file_locks});
   }
+  const int64_t runtime_us = deps_.clock->MonotonicUs() - runtime_started_us;
   if (!s.ok()) {
     // Undo everything restore set up; leave the checkpoint exactly as it was.
     CRH_PROBE("restore.cleanup_after_runtime_failure");
@@ -763,6 +873,11 @@ Result<Container> Engine::Restore(const std::string& name_or_id, const RestoreRe
   c.checkpointed = false;
   c.pending = PendingOp::kNone;
   c.restored_at_ms = deps_.clock->NowMs();
+  // Measured here, before the cleanup removes stats-restore: the container runs and its record
+  // is about to say so.
+  OperationStats stats = ReadOperationStats(c, "stats-restore", "restore", runtime_us);
+  stats.crh_duration_us = deps_.clock->MonotonicUs() - started_us;
+  c.restore_stats = std::move(stats);
   CRH_RETURN_IF_ERROR(Save(c));
   CRH_RETURN_IF_ERROR(Crash("engine.restore.before_cleanup"));
 

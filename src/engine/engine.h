@@ -11,6 +11,13 @@
 //    leaves the container Running and discards the partial images. Once the process is gone the
 //    record says Exited (checkpointed if the images are complete) whatever fails later, and
 //    teardown is attempted for every resource, the first error returned.
+//  - Checkpoint with leave_running: the container stays Running with its pid, address and netns;
+//    the record changes only in its checkpoint metadata (checkpointed_at_ms, the figures, and
+//    checkpoint_left_running). Such a checkpoint is stale as soon as the process runs on:
+//    restore refuses it while the container runs, and after a stop unless allow_stale.
+//  - Every successful checkpoint and restore records its figures (OperationStats: crh's and the
+//    runtime's durations, CRIU's stats image decoded). A stats image that is missing or cannot
+//    be decoded is recorded as the reason, never as a failed operation.
 //  - Restore: only from Configured or Exited with checkpoint/inventory.img present. Asks the
 //    network for the saved address as an argument (never via the environment); missing or
 //    malformed network.status, or a saved address now held by another container, means a new
@@ -76,12 +83,17 @@ struct CheckpointRequest {
   bool keep = false;            // keep dump.log and stats-dump
   bool tcp_established = false;
   bool file_locks = false;
+  bool leave_running = false;   // dump, and let the process run on (the checkpoint is stale)
 };
 
 struct RestoreRequest {
   bool keep = false;            // keep the images, logs and network.status
   bool tcp_established = false;
   bool file_locks = false;
+  // Restore a checkpoint taken with leave_running although the container ran on after it: the
+  // process goes back to that moment. Refused (kInvalidArgument) for a checkpoint that is not
+  // stale, so the flag never passes unnoticed.
+  bool allow_stale = false;
 };
 
 struct ExecRequest {
@@ -179,6 +191,11 @@ class Engine {
   Status CheckBundle(const Container& c);
   Status WriteRuntimeBundle(const Container& c);
   Status RemoveFiles(const std::string& dir, const std::vector<std::string>& names);
+  // The figures of a checkpoint ("stats-dump", kind "dump") or restore ("stats-restore",
+  // "restore") whose runtime call took runtime_us: CRIU's stats image read through the
+  // filesystem seam and decoded, or the reason it could not be.
+  OperationStats ReadOperationStats(const Container& c, const std::string& file,
+                                    const std::string& kind, int64_t runtime_us);
   // The runtime's view after a signal, saved. `uncatchable` (SIGKILL): a "running" answer is
   // asked again for up to 20 stop polls, since the process is on its way out.
   Result<Container> ObserveAfterSignal(Container c, bool uncatchable = false);

@@ -141,6 +141,8 @@ Status Apply(FakeWorld& w, const std::string& id, Operation op) {
     case Operation::kForceRemove: return w.engine->Remove(id, true);
     case Operation::kSync: return w.engine->Sync(id).status();
     case Operation::kExec: return w.engine->Exec(id, {.args = {"/bin/true"}, .detach = false}).status();
+    case Operation::kCheckpointLeaveRunning:
+      return w.engine->Checkpoint(id, {.leave_running = true}).status();
   }
   return Internal("unreachable");
 }
@@ -225,7 +227,8 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Values(Operation::kCreate, Operation::kStart, Operation::kStop,
                           Operation::kKill, Operation::kPause, Operation::kUnpause,
                           Operation::kCheckpoint, Operation::kRestore, Operation::kRemove,
-                          Operation::kForceRemove, Operation::kSync, Operation::kExec)),
+                          Operation::kForceRemove, Operation::kSync, Operation::kExec,
+                          Operation::kCheckpointLeaveRunning)),
     CellName);
 
 TEST_F(EngineTest, RefusalsNameContainerStateAndWhatToDo) {

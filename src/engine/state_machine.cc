@@ -8,7 +8,7 @@ using S = ContainerState;
 
 constexpr std::string_view kOpNames[kNumOperations] = {
     "create", "start", "stop", "kill", "pause", "unpause", "checkpoint", "restore", "remove",
-    "remove --force", "sync", "exec"};
+    "remove --force", "sync", "exec", "checkpoint --leave-running"};
 
 Transition Allow(std::optional<S> to) { return {true, to, ""}; }
 Transition Refuse(std::string_view hint) { return {false, std::nullopt, hint}; }
@@ -22,38 +22,43 @@ const Transition kTable[kNumStates][kNumOperations] = {
     {Allow(S::kCreated), Refuse("create it first"), Refuse("only a running container can do that"),
      Refuse("only a running container can do that"), Refuse("only a running container can do that"), Refuse("only a paused container can be unpaused"),
      Refuse("only a running container can do that"), Allow(S::kRunning), kGone, kGone, kObserved,
-     Refuse("only a running container can do that")},
+     Refuse("only a running container can do that"), Refuse("only a running container can do that")},
     // kCreated: exists in the runtime, init waiting for start.
     {Refuse("it exists in the runtime already"), Allow(S::kRunning), Allow(S::kExited), kObserved,
      Refuse("start it first"), Refuse("only a paused container can be unpaused"),
      Refuse("start it first: a created container has no process state to dump"),
      Refuse("remove it first; restore needs an exited container with a checkpoint"), kGone, kGone, kObserved,
-     Refuse("start it first")},
+     Refuse("start it first"),
+     Refuse("start it first: a created container has no process state to dump")},
     // kRunning.
     {Refuse("nothing to do"), Refuse("nothing to do"), Allow(S::kExited),
      kObserved, Allow(S::kPaused), Refuse("only a paused container can be unpaused"), Allow(S::kExited),
      Refuse("checkpoint it first; restore needs an exited container with a checkpoint"),
-     Refuse("stop it first or use --force"), kGone, kObserved, Allow(S::kRunning)},
+     Refuse("stop it first or use --force"), kGone, kObserved, Allow(S::kRunning),
+     Allow(S::kRunning)},
     // kPaused.
     {Refuse("it exists in the runtime already"), Refuse("unpause it"), Allow(S::kExited),
      kObserved, Refuse("nothing to do"), Allow(S::kRunning),
      Refuse("unpause it first"), Refuse("unpause it first"),
-     Refuse("stop it first or use --force"), kGone, kObserved, Refuse("unpause it first")},
+     Refuse("stop it first or use --force"), kGone, kObserved, Refuse("unpause it first"),
+     Refuse("unpause it first")},
     // kStopped: the process is gone but the runtime and network still hold it.
     {Allow(S::kCreated), Refuse("stop it to clean up, then create it again"), Allow(S::kExited),
      Refuse("only a running container can do that"), Refuse("only a running container can do that"), Refuse("only a paused container can be unpaused"),
      Refuse("only a running container can do that"), Refuse("restore needs an exited container with a checkpoint; stop it to clean up"),
-     kGone, kGone, kObserved, Refuse("only a running container can do that")},
+     kGone, kGone, kObserved, Refuse("only a running container can do that"),
+     Refuse("only a running container can do that")},
     // kExited: cleaned up; may hold a checkpoint.
     {Allow(S::kCreated), Refuse("create it first"), Refuse("only a running container can do that"),
      Refuse("only a running container can do that"), Refuse("only a running container can do that"), Refuse("only a paused container can be unpaused"),
      Refuse("only a running container can do that"), Allow(S::kRunning), kGone, kGone, kObserved,
-     Refuse("only a running container can do that")},
+     Refuse("only a running container can do that"), Refuse("only a running container can do that")},
     // kRemoved: nothing is allowed.
     {Refuse(""), Refuse(""), Refuse(""),
      Refuse(""), Refuse(""), Refuse(""),
      Refuse(""), Refuse(""), Refuse(""),
-     Refuse(""), Refuse(""), Refuse("")},
+     Refuse(""), Refuse(""), Refuse(""),
+     Refuse("")},
 };
 
 }  // namespace

@@ -26,8 +26,11 @@ enum class Operation {
   kForceRemove,
   kSync,        // reconcile the record with the runtime; the result is observed
   kExec,        // start another process in the running container; the state does not change
+  // Dump the process and leave it running (`checkpoint --leave-running`): the record keeps its
+  // state and gains only the checkpoint's metadata.
+  kCheckpointLeaveRunning,
 };
-inline constexpr int kNumOperations = 12;
+inline constexpr int kNumOperations = 13;
 
 std::string_view OperationName(Operation op);
 

@@ -42,7 +42,18 @@ TEST(StateMachineTest, DocsTableMatchesCode) {
   ASSERT_TRUE(in) << "docs/state-machine.md not found in runfiles";
   std::string line;
   int rows = 0;
+  bool header = false;
   while (std::getline(in, line)) {
+    if (line.rfind("| from \\ op |", 0) == 0) {
+      // The columns are the operations, in the enum's order and under their own names.
+      auto names = SplitRow(line);
+      ASSERT_EQ(names.size(), kNumOperations + 1u) << line;
+      for (int op = 0; op < kNumOperations; ++op) {
+        EXPECT_EQ(names[op + 1], OperationName(static_cast<Operation>(op))) << "column " << op;
+      }
+      header = true;
+      continue;
+    }
     if (line.rfind("| ", 0) != 0) continue;
     auto cells = SplitRow(line);
     if (cells.size() != kNumOperations + 1) continue;
@@ -63,6 +74,7 @@ TEST(StateMachineTest, DocsTableMatchesCode) {
                            << OperationName(static_cast<Operation>(op));
     }
   }
+  EXPECT_TRUE(header) << "no \"| from \\ op |\" header row";
   EXPECT_EQ(rows, kNumStates) << "the docs table must have one row per state";
 }
 
@@ -94,6 +106,12 @@ TEST(StateMachineTest, SeedRulesHold) {
   for (int s = 0; s < kNumStates; ++s) {
     auto st = static_cast<ContainerState>(s);
     EXPECT_EQ(LookupTransition(st, Operation::kCheckpoint).allowed, st == ContainerState::kRunning);
+    // --leave-running: from running only, and the container stays running.
+    const Transition& lr = LookupTransition(st, Operation::kCheckpointLeaveRunning);
+    EXPECT_EQ(lr.allowed, st == ContainerState::kRunning);
+    if (lr.allowed) {
+      EXPECT_EQ(lr.to, ContainerState::kRunning);
+    }
     EXPECT_EQ(LookupTransition(st, Operation::kRestore).allowed,
               st == ContainerState::kConfigured || st == ContainerState::kExited);
   }

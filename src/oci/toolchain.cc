@@ -44,6 +44,13 @@ Result<Toolchain> ParseToolchain(const std::string& json_text, const std::string
   CRH_ASSIGN_OR_RETURN(tc.criu_path, StringField(*criu, "path", origin + " criu"));
   CRH_ASSIGN_OR_RETURN(tc.criu_version, StringField(*criu, "version", origin + " criu"));
   CRH_ASSIGN_OR_RETURN(tc.path_prefix, StringField(doc, "path_prefix", origin));
+  if (auto crit = doc.find("crit"); crit != doc.end()) {
+    if (!crit->is_object()) {
+      return InvalidArgument("toolchain manifest " + origin + ": \"crit\" is not an object");
+    }
+    CRH_ASSIGN_OR_RETURN(tc.crit_path, StringField(*crit, "path", origin + " crit"));
+    CRH_ASSIGN_OR_RETURN(tc.crit_version, StringField(*crit, "version", origin + " crit"));
+  }
   auto rts = doc.find("runtimes");
   if (rts == doc.end() || !rts->is_array() || rts->empty()) {
     return InvalidArgument("toolchain manifest " + origin + ": missing or empty \"runtimes\"");

@@ -5,6 +5,7 @@
 // Format (JSON):
 //   {
 //     "criu": {"path": "/opt/crh/bin/criu", "version": "4.2.1"},
+//     "crit": {"path": "/opt/crh/pycriu/bin/crit", "version": "4.2.1"},
 //     "runtimes": [
 //       {"name": "runc-1.1.5", "path": "/usr/sbin/runc", "version": "1.1.5", "criu_flag": true},
 //       {"name": "runc-1.3.6", "path": "/opt/crh/runtimes/bin/runc", "version": "1.3.6",
@@ -16,6 +17,8 @@
 //   }
 // `criu_flag` true: the runtime takes CRIU as the global flag `--criu PATH` (runc < 1.2). False:
 // it runs `criu` from PATH, so `path_prefix` (the folder holding criu) goes first on its PATH.
+// `crit` (CRIU's own image decoder, the oracle of crh's stats decoding) is optional: a manifest
+// written before it was provisioned still loads, and the tests that need it say what to run.
 //
 // Example:
 //   CRH_ASSIGN_OR_RETURN(Toolchain tc, LoadToolchain());
@@ -42,6 +45,8 @@ struct Toolchain {
   std::string manifest_path;  // where it was read from ("" if parsed from text)
   std::string criu_path;
   std::string criu_version;
+  std::string crit_path;      // "" if the manifest names no crit
+  std::string crit_version;
   std::vector<ToolchainRuntime> runtimes;
   std::string path_prefix;    // folder holding criu, to put first on a runtime's PATH
 

@@ -34,6 +34,20 @@ TEST(ToolchainTest, ParsesManifest) {
   EXPECT_TRUE(tc->runtimes[0].criu_flag);
   EXPECT_FALSE(tc->runtimes[2].criu_flag);
   EXPECT_EQ(tc->runtimes[1].version, "1.3.6");
+  EXPECT_EQ(tc->crit_path, "") << "a manifest from before crit was provisioned still loads";
+}
+
+TEST(ToolchainTest, ParsesTheOptionalCrit) {
+  std::string text = kManifest;
+  text.insert(1, R"("crit": {"path": "/opt/crh/pycriu/bin/crit", "version": "4.2.1"},)");
+  auto tc = ParseToolchain(text, "test");
+  ASSERT_THAT(tc, IsOk());
+  EXPECT_EQ(tc->crit_path, "/opt/crh/pycriu/bin/crit");
+  EXPECT_EQ(tc->crit_version, "4.2.1");
+  text = kManifest;
+  text.insert(1, R"("crit": "/usr/bin/crit",)");
+  EXPECT_THAT(ParseToolchain(text, "m"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("\"crit\" is not an object")));
 }
 
 TEST(ToolchainTest, FindsRuntimeByNamePathOrFamily) {
