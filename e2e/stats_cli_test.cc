@@ -22,6 +22,7 @@
 
 #include "src/base/status_matchers.h"
 #include "src/base/subprocess.h"
+#include "e2e/cli_util.h"
 #include "src/net/cni_network.h"
 #include "src/oci/bundle.h"
 #include "src/oci/toolchain.h"
@@ -33,24 +34,8 @@ namespace fs = std::filesystem;
 using nlohmann::ordered_json;
 using ::testing::HasSubstr;
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::vector<uint64_t> Numbers(const std::string& log) {
-  std::vector<uint64_t> out;
-  std::stringstream ss(log);
-  std::string line;
-  while (std::getline(ss, line)) {
-    if (!line.empty() && std::all_of(line.begin(), line.end(), ::isdigit)) {
-      out.push_back(std::stoull(line));
-    }
-  }
-  return out;
-}
+using e2e::Numbers;
+using e2e::ReadAll;
 
 class StatsCliTest : public ::testing::TestWithParam<std::string> {
  protected:

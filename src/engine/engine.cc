@@ -613,6 +613,15 @@ Result<Container> Engine::Unpause(const std::string& name_or_id) {
   return c;
 }
 
+Status Engine::SaveNetworkStatus(const Container& c, std::string_view if_lost) {
+  if (!c.has_network_status) return Status::Ok();
+  Status w = deps_.fs->WriteAtomic(JoinPath(ContainerDir(c.id), "network.status"),
+                                   EncodeNetworkStatusFile({c.network_status}));
+  if (w.ok()) return w;
+  CRH_PROBE("checkpoint.status_write_failed");
+  return w.WithContext("saving network.status of " + Who(c) + " (" + std::string(if_lost) + ")");
+}
+
 Result<int> Engine::Exec(const std::string& name_or_id, const ExecRequest& req) {
   CRH_ASSIGN_OR_RETURN(Locked l, LockAndLoad(name_or_id));
   Container& c = l.c;
@@ -696,15 +705,7 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
       first = DataLoss("the runtime reported a dump of " + Who(c) + " but left no " + images +
                        "/inventory.img; the container runs on, without a checkpoint");
     }
-    if (c.has_network_status) {
-      Status w = deps_.fs->WriteAtomic(JoinPath(dir, "network.status"),
-                                       EncodeNetworkStatusFile({c.network_status}));
-      if (!w.ok()) {
-        CRH_PROBE("checkpoint.status_write_failed");
-        first = FirstError(first, w.WithContext("saving network.status of " + Who(c) +
-                                                " (a later restore will pick a new IP)"));
-      }
-    }
+    first = FirstError(first, SaveNetworkStatus(c, "a later restore will pick a new IP"));
     CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_status_write"));
     c.pending = PendingOp::kNone;
     c.checkpointed_at_ms = deps_.clock->NowMs();
@@ -723,15 +724,7 @@ Result<Container> Engine::Checkpoint(const std::string& name_or_id,
                            : dump.WithContext("checkpointing " + Who(c) +
                                               " (the runtime reported failure after the dump)");
   const bool complete = HasCompleteCheckpoint(c);
-  if (c.has_network_status) {
-    Status w = deps_.fs->WriteAtomic(JoinPath(dir, "network.status"),
-                                     EncodeNetworkStatusFile({c.network_status}));
-    if (!w.ok()) {
-      CRH_PROBE("checkpoint.status_write_failed");
-      first = FirstError(first, w.WithContext("saving network.status of " + Who(c) +
-                                              " (restore will pick a new IP)"));
-    }
-  }
+  first = FirstError(first, SaveNetworkStatus(c, "restore will pick a new IP"));
   CRH_RETURN_IF_ERROR(Crash("engine.checkpoint.after_status_write"));
 
   c.state = ContainerState::kExited;

@@ -42,6 +42,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -189,6 +190,9 @@ class Engine {
   // The bundle's config.json parses, root.path is a directory, and every namespace has an OCI
   // type and (but network, which crh replaces) an existing path if it names one.
   Status CheckBundle(const Container& c);
+  // Writes network.status from the record (nothing if it has none); the error says what losing
+  // it means (`if_lost`).
+  Status SaveNetworkStatus(const Container& c, std::string_view if_lost);
   Status WriteRuntimeBundle(const Container& c);
   Status RemoveFiles(const std::string& dir, const std::vector<std::string>& names);
   // The figures of a checkpoint ("stats-dump", kind "dump") or restore ("stats-restore",
