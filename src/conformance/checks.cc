@@ -30,18 +30,6 @@ constexpr char kCriuShim[] =
 const std::vector<std::string> kCounter = {
     "sh", "-c", "i=0; while true; do i=$((i+1)); echo $i > /tmp/c; echo $i; sleep 0.1; done"};
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-bool Exists(const std::string& p) {
-  std::error_code ec;
-  return fs::exists(fs::symlink_status(p, ec));
-}
-
 bool Alive(int pid) { return pid > 0 && kill(pid, 0) == 0; }
 
 struct Ctr {

@@ -44,13 +44,6 @@ int64_t MonotonicMs() {
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string Tail(const std::string& s, size_t n) {
   return s.size() > n ? "..." + s.substr(s.size() - n) : s;
 }
@@ -266,7 +259,11 @@ RunResult CheckContext::RunWithStdio(const std::vector<std::string>& args,
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string stdio = stdio_log.empty() ? dir_ + "/stdio.log" : stdio_log;
   RunResult r;
-  auto pipes = StdioLog::Start(stdio, console_socket_);
+  std::string bundle;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--bundle" || args[i] == "-b") bundle = args[i + 1];
+  }
+  auto pipes = StdioLog::Start(stdio, BundleWantsTerminal(bundle));
   if (pipes.ok() && !(*pipes)->console_socket().empty() && !args.empty()) {
     // After the command word, as runc and crun take their command flags.
     const auto at = argv.end() - static_cast<std::ptrdiff_t>(args.size()) + 1;
@@ -544,6 +541,18 @@ SuiteReport RunSuite(const RuntimeUnderTest& rt, const std::vector<Check>& check
     fs::remove_all(run_dir, ec);
   }
   return report;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Exists(const std::string& path) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(path, ec));
 }
 
 }  // namespace crh::conformance

@@ -80,9 +80,7 @@ class CheckContext {
   // Restore maps an image's foreign shared-empty-directory keys for CRIU (crun PR #2239) unless
   // this is turned off; the checks that judge that bug turn it off.
   void SetMapEmptyDirectories(bool on) { map_empty_directories_ = on; }
-  // Later create/restore calls (RunWithStdio) get --console-socket, and the pty master the
-  // runtime sends is logged into the stdio log: for bundles with process.terminal.
-  void UseConsoleSocket(bool on) { console_socket_ = on; }
+
   const std::string& dir() const { return dir_; }
   const std::string& state_root() const { return root_; }
 
@@ -98,7 +96,8 @@ class CheckContext {
   RunResult Run(const std::vector<std::string>& args, int timeout_ms = 30'000,
                 const std::map<std::string, std::string>& env = {});
   // create/restore: fds 0..2 are pipes drained into `stdio_log` (as conmon does), the runtime's
-  // own messages come from `--log FILE`.
+  // own messages come from `--log FILE`. When `--bundle B` names a bundle with process.terminal,
+  // the call also gets --console-socket, and the terminal's output goes to `stdio_log` too.
   RunResult RunWithStdio(const std::vector<std::string>& args, const std::string& stdio_log,
                          int timeout_ms = 30'000,
                          const std::map<std::string, std::string>& env = {});
@@ -158,7 +157,6 @@ class CheckContext {
   int next_id_ = 0;
   bool default_root_ = false;
   bool map_empty_directories_ = true;
-  bool console_socket_ = false;
 };
 
 // A check: stable ID, what it expects and why, an optional gate, and its body.
@@ -185,6 +183,10 @@ struct SuiteOptions {
 // Runs the selected checks, one at a time, each in a fresh directory.
 SuiteReport RunSuite(const RuntimeUnderTest& rt, const std::vector<Check>& checks,
                      const SuiteOptions& opts);
+
+// The whole file ("" if unreadable), and whether a path exists (a dangling symlink counts).
+std::string ReadFile(const std::string& path);
+bool Exists(const std::string& path);
 
 // Fails a check's body with `msg` unless `cond` holds.
 #define CONF_REQUIRE(cond, msg)                                                  \

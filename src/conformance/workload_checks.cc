@@ -18,30 +18,12 @@ namespace fs = std::filesystem;
 using workloads::Limitation;
 using workloads::Workload;
 
-bool Exists(const std::string& path) {
-  std::error_code ec;
-  return fs::exists(path, ec);
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // runc/crun flag spellings of what the workload needs, on both checkpoint and restore.
 std::vector<std::string> Flags(const Workload& w) {
   std::vector<std::string> f;
   if (w.tcp_established) f.push_back("--tcp-established");
   if (w.file_locks) f.push_back("--file-locks");
   return f;
-}
-
-bool WantsTerminal(const std::string& bundle) {
-  auto j = nlohmann::json::parse(Slurp(bundle + "/config.json"), nullptr, false);
-  return j.is_object() && j.contains("process") && j["process"].is_object() &&
-         j["process"].value("terminal", false);
 }
 
 #define CONF_WAIT(expr, what)                                                        \
@@ -61,7 +43,7 @@ Status Start(CheckContext& c, const Workload& w, const std::string& id, const st
   if (!w.exec_args.empty()) {
     std::vector<std::string> args = {"exec", "--detach", id};
     args.insert(args.end(), w.exec_args.begin(), w.exec_args.end());
-    // Its stdio: the check directory's /dev/null equivalent, as `runc exec -d` users give it.
+    // Its stdio: pipes into a log of its own, as crh exec -d gives it (the helper closes them).
     RunResult ex = c.RunWithStdio(args, c.dir() + "/exec.log");
     CONF_REQUIRE(ex.ok(), "exec --detach failed: " + ex.Describe());
     CONF_WAIT(workloads::WaitForNote(log, "note exec joined"), "the exec'd process");
@@ -78,7 +60,6 @@ Status RoundTrips(CheckContext& c, const Workload& w, const std::string& helper)
   fs::create_directories(scratch, ec);
   Status prep = workloads::PrepareBundle(w, {.bundle_dir = bundle, .scratch_dir = scratch}, helper);
   CONF_REQUIRE(prep.ok(), "preparing the bundle: " + prep.ToString());
-  c.UseConsoleSocket(WantsTerminal(bundle));
   const std::string id = c.NewId();
   const std::string log = c.dir() + "/ctr.log";
   CRH_RETURN_IF_ERROR(Start(c, w, id, bundle, log));
@@ -92,7 +73,7 @@ Status RoundTrips(CheckContext& c, const Workload& w, const std::string& helper)
     if (lim && !lim->by_crh && lim->kind == Limitation::Kind::kDumpRefused) {
       CONF_REQUIRE(!cp.ok(), "the pinned refusal (" + lim->signature + ") did not show: is it "
                              "fixed?");
-      const std::string said = cp.output + Slurp(img + "/dump.log");
+      const std::string said = cp.output + ReadFile(img + "/dump.log");
       CONF_REQUIRE(said.find(lim->signature) != std::string::npos,
                    "the dump failed, but not with \"" + lim->signature + "\": " + cp.Describe());
       CONF_REQUIRE(c.StatusOf(id) == "running", "after the refused dump the container is " +
@@ -107,7 +88,7 @@ Status RoundTrips(CheckContext& c, const Workload& w, const std::string& helper)
     if (lim && lim->kind == Limitation::Kind::kRestoreFails) {
       CONF_REQUIRE(!rs.ok(), "the pinned restore failure (" + lim->signature +
                                  ") did not show: is it fixed?");
-      const std::string said = rs.output + Slurp(img + "/restore.log");
+      const std::string said = rs.output + ReadFile(img + "/restore.log");
       CONF_REQUIRE(said.find(lim->signature) != std::string::npos,
                    "the restore failed, but not with \"" + lim->signature + "\": " + rs.Describe());
       CONF_REQUIRE(Exists(img + "/inventory.img"), "the failed restore lost the images");

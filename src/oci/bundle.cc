@@ -166,4 +166,14 @@ Result<std::string> WithNetnsPath(const std::string& config_json, const std::str
   return spec.dump(2) + "\n";
 }
 
+bool BundleWantsTerminal(const std::string& bundle) {
+  if (bundle.empty()) return false;
+  std::ifstream in(bundle + "/config.json");
+  if (!in) return false;
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("process") || !j["process"].is_object()) return false;
+  const nlohmann::json t = j["process"].value("terminal", nlohmann::json(false));
+  return t.is_boolean() && t.get<bool>();
+}
+
 }  // namespace crh

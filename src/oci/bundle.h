@@ -39,6 +39,10 @@ Status MakeBusyboxBundle(const std::string& dir, const std::vector<std::string>&
 // The config.json text MakeBusyboxBundle writes, for callers that keep their own rootfs.
 std::string BusyboxConfigJson(const std::vector<std::string>& cmd, const BundleOptions& opts);
 
+// process.terminal of `bundle`/config.json: whether the runtime needs a console socket for it.
+// False when the file is missing or malformed (the runtime itself then says what is wrong).
+bool BundleWantsTerminal(const std::string& bundle);
+
 // Returns `config_json` with the network namespace's `path` set to `netns_path` (removed if
 // empty; a network namespace entry is added if the spec had none) and root.path set to
 // `rootfs_abs`, which must be absolute. kInvalidArgument for malformed JSON or a relative rootfs.

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "src/base/status_matchers.h"
+#include "src/base/test_files.h"
 #include "src/base/subprocess.h"
 
 namespace crh {
@@ -27,31 +28,17 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-std::string TempDir(const std::string& name) {
-  const char* t = std::getenv("TEST_TMPDIR");
-  fs::path p = fs::path(t ? t : "/tmp") / (name + "-" + std::to_string(getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(BundleTest, MakesBusyboxRootfsAndConfig) {
-  const std::string dir = TempDir("bundle");
+  const std::string dir = FreshTestDir("bundle");
   ASSERT_THAT(MakeBusyboxBundle(dir, {"sh", "-c", "echo hi"}, {.hostname = "box"}), IsOk());
   EXPECT_TRUE(fs::is_regular_file(dir + "/rootfs/bin/busybox"));
   EXPECT_EQ(fs::read_symlink(dir + "/rootfs/bin/sh"), "/bin/busybox");
   for (const char* d : {"proc", "dev", "sys", "tmp"}) {
     EXPECT_TRUE(fs::is_directory(dir + "/rootfs/" + d)) << d;
   }
-  EXPECT_THAT(ReadAll(dir + "/rootfs/etc/passwd"), HasSubstr("root:x:0:0"));
-  json spec = json::parse(ReadAll(dir + "/config.json"));
+  EXPECT_THAT(ReadWholeFile(dir + "/rootfs/etc/passwd"), HasSubstr("root:x:0:0"));
+  json spec = json::parse(ReadWholeFile(dir + "/config.json"));
   EXPECT_EQ(spec["process"]["args"], json({"sh", "-c", "echo hi"}));
   EXPECT_EQ(spec["process"]["terminal"], false);
   EXPECT_EQ(spec["root"]["path"], "rootfs");
@@ -85,7 +72,7 @@ TEST(BundleTest, ConfigIsRuncSpecsDefaults) {
   auto r = RunCommand({.argv = {runc, "spec", "--bundle", dir}});
   ASSERT_THAT(r, IsOk());
   ASSERT_TRUE(r->ok()) << r->Describe("runc spec");
-  json want = json::parse(ReadAll(dir + "/config.json"));
+  json want = json::parse(ReadWholeFile(dir + "/config.json"));
   fs::remove_all(dir);
   json got = json::parse(BusyboxConfigJson({"sh"}, {}));
   EXPECT_EQ(got["mounts"], want["mounts"]);

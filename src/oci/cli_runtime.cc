@@ -26,6 +26,7 @@
 
 #include "src/base/subprocess.h"
 #include "src/base/host.h"
+#include "src/oci/bundle.h"
 #include "src/oci/criu_images.h"
 #include "src/oci/process_tree.h"
 #include "src/oci/stdio_log.h"
@@ -322,22 +323,6 @@ Result<CommandResult> CliRuntime::RunInGroup(const std::vector<std::string>& com
   return r;
 }
 
-namespace {
-
-// process.terminal of the bundle's config.json. Unreadable or malformed: false, and the runtime
-// itself reports what is wrong with the bundle.
-bool WantsTerminal(const std::string& bundle) {
-  if (bundle.empty()) return false;
-  std::ifstream in(fs::path(bundle) / "config.json");
-  if (!in) return false;
-  json j = json::parse(in, nullptr, false);
-  if (!j.is_object() || !j.contains("process") || !j["process"].is_object()) return false;
-  const json t = j["process"].value("terminal", json(false));
-  return t.is_boolean() && t.get<bool>();
-}
-
-}  // namespace
-
 Result<std::string> CliRuntime::RunWithStdio(std::vector<std::string> command,
                                              const std::string& bundle,
                                              const std::string& stdio_log, bool* ok) {
@@ -352,7 +337,7 @@ Result<std::string> CliRuntime::RunWithStdio(std::vector<std::string> command,
   close(lfd);
   const std::string log_file = buf.data();
 
-  auto stdio = StdioLog::Start(stdio_log, WantsTerminal(bundle));
+  auto stdio = StdioLog::Start(stdio_log, BundleWantsTerminal(bundle));
   if (!stdio.ok()) {
     unlink(log_file.c_str());
     return stdio.status();

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "src/base/status_matchers.h"
+#include "src/base/test_files.h"
 
 namespace crh {
 namespace {
@@ -28,10 +29,7 @@ using ::testing::IsEmpty;
 
 class FakeProc {
  public:
-  FakeProc() {
-    const char* t = std::getenv("TEST_TMPDIR");
-    root_ = fs::path(t ? t : "/tmp") / ("proc-" + std::to_string(getpid()));
-    fs::remove_all(root_);
+  FakeProc() : root_(FreshTestDir("proc")) {
     fs::create_directories(root_ / "self" / "ns");
     fs::create_symlink("pid:[1]", root_ / "self" / "ns" / "pid");
   }

@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "src/base/status_matchers.h"
+#include "src/base/test_files.h"
 
 namespace crh {
 namespace {
@@ -32,20 +33,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-std::string TempDir(const std::string& name) {
-  const char* t = std::getenv("TEST_TMPDIR");
-  fs::path p = fs::path(t ? t : "/tmp") / (name + "-" + std::to_string(getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The copier is not our child: poll for it to exit.
 bool WaitGone(pid_t pid) {
@@ -82,7 +69,7 @@ void SendFd(const std::string& socket_path, int fd) {
 }
 
 TEST(StdioLogTest, CopiesUntilEofAndExits) {
-  const std::string dir = TempDir("stdio");
+  const std::string dir = FreshTestDir("stdio");
   const std::string log = dir + "/out.log";
   auto stdio = StdioLog::Start(log);
   ASSERT_THAT(stdio, IsOk());
@@ -95,14 +82,14 @@ TEST(StdioLogTest, CopiesUntilEofAndExits) {
   pid_t copier = (*stdio)->copier_pid();
   (*stdio)->CloseContainerEnds();
   EXPECT_TRUE(WaitGone(copier)) << "copier still running after EOF";
-  std::string text = ReadAll(log);
+  std::string text = ReadWholeFile(log);
   EXPECT_THAT(text, HasSubstr("out\n"));
   EXPECT_THAT(text, HasSubstr("err\n"));
   fs::remove_all(dir);
 }
 
 TEST(StdioLogTest, TakesTheTerminalMasterAndCopiesTheTerminal) {
-  const std::string dir = TempDir("console");
+  const std::string dir = FreshTestDir("console");
   const std::string log = dir + "/out.log";
   auto stdio = StdioLog::Start(log, /*terminal=*/true);
   ASSERT_THAT(stdio, IsOk());
@@ -128,7 +115,7 @@ TEST(StdioLogTest, TakesTheTerminalMasterAndCopiesTheTerminal) {
   EXPECT_EQ(kill(copier, 0), 0) << "the copier left while the terminal was still open";
   close(slave);  // the container's side is gone: EIO on the master
   EXPECT_TRUE(WaitGone(copier)) << "copier still running after the terminal closed";
-  std::string text = ReadAll(log);
+  std::string text = ReadWholeFile(log);
   EXPECT_THAT(text, HasSubstr("runtime says\n"));
   EXPECT_THAT(text, HasSubstr("on the terminal\r\n")) << "the pty's ONLCR turns \\n into \\r\\n";
   EXPECT_FALSE(fs::exists(fs::path(sock).parent_path())) << "socket directory left behind";
@@ -136,7 +123,7 @@ TEST(StdioLogTest, TakesTheTerminalMasterAndCopiesTheTerminal) {
 }
 
 TEST(StdioLogTest, ARuntimeThatSendsNoMasterLeavesNoSocket) {
-  const std::string dir = TempDir("console-none");
+  const std::string dir = FreshTestDir("console-none");
   auto stdio = StdioLog::Start(dir + "/out.log", /*terminal=*/true);
   ASSERT_THAT(stdio, IsOk());
   const std::string sock = (*stdio)->console_socket();
